@@ -1,0 +1,89 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "crmsync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "crmsync", targets: ["crmsync"]),
+    ],
+    dependencies: [
+        // CLI parsing for `crmsync` and its subcommands.
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        // Logging API; librdkafka's log lines are routed into it.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        // YAML with source positions, so config errors can name file and line.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        // Property-based tests for normalizers and policies (tests only).
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+    ],
+    targets: [
+        // librdkafka from Debian's librdkafka-dev, found through pkg-config.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // Our Swift wrapper over librdkafka: producer, consumer, admin, mock cluster.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // crmsync.yml + CRMSYNC_* environment + flags, and the topics-as-code specs.
+        .target(
+            name: "CrmsyncConfig",
+            dependencies: [
+                "Kafka",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The canonical event model every stage speaks.
+        .target(name: "CRMModel"),
+        // Pure value normalizers: email, phone, names, domains, timestamps, picklists.
+        .target(name: "Normalizers", dependencies: ["CRMModel", .product(name: "Yams", package: "Yams")]),
+        // Stage 1: bytes from a source topic -> validated, normalized canonical events.
+        .target(
+            name: "Normalize",
+            dependencies: ["CRMModel", "Normalizers", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Resources")]
+        ),
+        // The command-line interface.
+        .executableTarget(
+            name: "crmsync",
+            dependencies: [
+                "Kafka",
+                "CrmsyncConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: ["Kafka", "CRdKafka", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "CrmsyncConfigTests",
+            dependencies: ["CrmsyncConfig", "Kafka", .product(name: "Yams", package: "Yams")]
+        ),
+        .testTarget(
+            name: "NormalizersTests",
+            dependencies: ["Normalizers", "CRMModel", .product(name: "PropertyBased", package: "swift-property-based")],
+            resources: [.copy("Vectors")]
+        ),
+        .testTarget(
+            name: "NormalizeTests",
+            dependencies: [
+                "Normalize", "CRMModel", "Normalizers",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Kafka", "CrmsyncConfig", .product(name: "Yams", package: "Yams")]
+        ),
+    ]
+)

@@ -1,0 +1,108 @@
+import ArgumentParser
+import CrmsyncConfig
+import Foundation
+import Logging
+import Synchronization
+
+/// Options every command accepts (DESIGN §7).
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Config file (default: ./crmsync.yml when present; env CRMSYNC_CONFIG).")
+    var config: String?
+
+    @Option(name: .long, help: "Kafka bootstrap servers, HOST:PORT[,HOST:PORT...] (env CRMSYNC_BROKERS).")
+    var brokers: String?
+
+    @Option(name: .long, help: "Path of the SQLite store (env CRMSYNC_STORE; default ./crmsync.sqlite).")
+    var store: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (default: the config's, else info).")
+    var logLevel: String?
+
+    /// Loads the configuration and sets up logging; exits with one line on a config error.
+    func load() throws -> CrmsyncConfiguration {
+        let configuration: CrmsyncConfiguration
+        do {
+            configuration = try ConfigurationLoader.load(
+                flags: ConfigurationFlags(configFile: config, brokers: brokers, store: store),
+                environment: ProcessInfo.processInfo.environment
+            )
+        } catch {
+            throw CLIFailure.config(error)
+        }
+        let levelName = logLevel ?? configuration.logLevel
+        guard let level = Logger.Level(rawValue: levelName) else {
+            throw CLIFailure.usage("--log-level: unknown level \"\(levelName)\"")
+        }
+        LoggingBootstrap.once(level: level)
+        return configuration
+    }
+}
+
+/// Logging goes to standard error, so standard output stays data.
+enum LoggingBootstrap {
+    private static let done = Mutex(false)
+
+    static func once(level: Logger.Level) {
+        let first = done.withLock { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// A failure a command reports as one line on standard error, with an exit code that says why.
+enum CLIFailure: Error, CustomStringConvertible {
+    /// Bad configuration (exit 2).
+    case config(ConfigError)
+    /// Bad command-line use (exit 2).
+    case usage(String)
+    /// Kafka unreachable or refusing (exit 3).
+    case kafka(String)
+    /// The command ran and found a problem it must not fix by itself (exit 4).
+    case verification(String)
+    /// Anything else (exit 1).
+    case other(String)
+
+    var description: String {
+        switch self {
+        case .config(let error): return "config error: \(error)"
+        case .usage(let text): return text
+        case .kafka(let text): return "kafka: \(text)"
+        case .verification(let text): return text
+        case .other(let text): return text
+        }
+    }
+
+    var exitCode: Int32 {
+        switch self {
+        case .config, .usage: return 2
+        case .kafka: return 3
+        case .verification: return 4
+        case .other: return 1
+        }
+    }
+}
+
+/// Runs a command body, turning a ``CLIFailure`` into one stderr line and its exit code.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let failure as CLIFailure {
+        FileHandle.standardError.write(Data("crmsync: error: \(failure)\n".utf8))
+        throw ExitCode(failure.exitCode)
+    }
+}
+
+/// Prints a value as pretty, key-sorted JSON on standard output.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    print(String(decoding: data, as: UTF8.self))
+}

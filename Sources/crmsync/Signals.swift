@@ -1,0 +1,44 @@
+import Dispatch
+import Foundation
+
+/// Waits for SIGINT or SIGTERM without blocking a thread.
+enum ShutdownSignal {
+    /// Suspends until SIGINT or SIGTERM arrives; returns its number.
+    static func wait() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let once = OnceFlag()
+            var sources: [DispatchSourceSignal] = []
+            for signalNumber in [SIGINT, SIGTERM] {
+                // Ignore the default action so the dispatch source receives it instead.
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+                source.setEventHandler {
+                    if once.claim() { continuation.resume(returning: signalNumber) }
+                }
+                source.resume()
+                sources.append(source)
+            }
+            SignalSources.keep(sources)
+        }
+    }
+}
+
+/// Keeps the signal sources alive for the life of the process.
+private enum SignalSources {
+    nonisolated(unsafe) static var retained: [DispatchSourceSignal] = []  // written once, on the main command's path
+    static func keep(_ sources: [DispatchSourceSignal]) { retained.append(contentsOf: sources) }
+}
+
+import Synchronization
+
+/// A flag that can be claimed once, from any thread.
+final class OnceFlag: Sendable {
+    private let claimed = Mutex(false)
+    func claim() -> Bool {
+        claimed.withLock { value in
+            if value { return false }
+            value = true
+            return true
+        }
+    }
+}
