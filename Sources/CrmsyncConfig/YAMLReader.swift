@@ -130,6 +130,8 @@ public struct YAMLReader {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
             return mark
+        case .duplicatedKeysInMapping(_, let context):
+            return context.mark
         default:
             return nil
         }
@@ -139,8 +141,11 @@ public struct YAMLReader {
         switch error {
         case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
             return "not valid YAML: \(problem)"
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return "duplicate key: \(duplicates.joined(separator: ", "))"
         default:
-            return "not valid YAML: \(error)"
+            // Keep it to one line.
+            return "not valid YAML: " + "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
         }
     }
 }

@@ -23,6 +23,12 @@ public struct TopicDescription: Sendable, Hashable {
     public var partitions: Int32
     /// Replicas of partition 0 (Kafka keeps the factor uniform unless reassigned by hand).
     public var replicationFactor: Int32
+
+    public init(name: String, partitions: Int32, replicationFactor: Int32) {
+        self.name = name
+        self.partitions = partitions
+        self.replicationFactor = replicationFactor
+    }
 }
 
 /// A topic's outcome in ``KafkaAdmin/createTopics(_:)``.

@@ -1,6 +1,5 @@
 import CRdKafka
 import Logging
-import Synchronization
 
 /// A consumer-group member over librdkafka.
 ///
@@ -14,7 +13,7 @@ import Synchronization
 public final class KafkaConsumer: Sendable {
     private let client: NativeClient
     private let configuration: ConsumerConfiguration
-    private let buffer = Mutex(MessageBuffer())
+    private let buffer = Locked(MessageBuffer())
 
     /// Creates the consumer (it joins the group on ``subscribe(_:)``).
     public init(

@@ -1,7 +1,6 @@
 import CRdKafka
 import Dispatch
 import Logging
-import Synchronization
 
 /// An idempotent Kafka producer over librdkafka.
 ///
@@ -14,7 +13,7 @@ import Synchronization
 public final class KafkaProducer: Sendable {
     private let client: NativeClient
     private let configuration: ProducerConfiguration
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     private struct State {
         var closed = false

@@ -1,7 +1,6 @@
 import CRdKafka
 import Dispatch
 import Logging
-import Synchronization
 
 extension String {
     /// Decodes a NUL-terminated C buffer filled in by librdkafka (`errstr` arguments).
@@ -55,16 +54,16 @@ final class BlockingExecutor: Sendable {
 /// State reachable from librdkafka's C callbacks through the instance opaque pointer.
 ///
 /// Callbacks run on librdkafka's threads or on our executor; everything mutable sits behind
-/// a `Mutex`, so the class is genuinely `Sendable`.
+/// a ``Locked`` box, so the class is genuinely `Sendable`.
 final class ClientContext: Sendable {
     let logger: Logger
     let name: String
     /// The most recent fatal error reported by librdkafka, if any.
-    let fatalError = Mutex<KafkaError?>(nil)
+    let fatalError = Locked<KafkaError?>(nil)
     /// Invoked for every error librdkafka reports through `error_cb` (after logging).
-    let errorObserver = Mutex<(@Sendable (KafkaError) -> Void)?>(nil)
+    let errorObserver = Locked<(@Sendable (KafkaError) -> Void)?>(nil)
     /// Consumer only: the rebalance machinery.
-    let rebalance = Mutex<RebalanceBridge?>(nil)
+    let rebalance = Locked<RebalanceBridge?>(nil)
 
     init(logger: Logger, name: String) {
         self.logger = logger
@@ -82,7 +81,7 @@ final class NativeClient: Sendable {
     let handle: KafkaHandle
     let context: ClientContext
     let executor: BlockingExecutor
-    private let destroyed = Mutex(false)
+    private let destroyed = Locked(false)
 
     var pointer: OpaquePointer { handle.pointer }
 

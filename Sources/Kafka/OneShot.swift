@@ -1,4 +1,3 @@
-import Synchronization
 
 /// A value delivered once, from any thread, to one awaiting task.
 ///
@@ -10,7 +9,7 @@ final class OneShot<Value: Sendable>: Sendable {
         case done(Value)
     }
 
-    private let state = Mutex(State.waiting(nil))
+    private let state = Locked(State.waiting(nil))
 
     func fulfil(_ value: Value) {
         let continuation: CheckedContinuation<Value, Never>? = state.withLock { state in

@@ -2,7 +2,7 @@ import ArgumentParser
 import CrmsyncConfig
 import Foundation
 import Logging
-import Synchronization
+import Kafka
 
 /// Options every command accepts (DESIGN §7).
 struct CommonOptions: ParsableArguments {
@@ -40,7 +40,7 @@ struct CommonOptions: ParsableArguments {
 
 /// Logging goes to standard error, so standard output stays data.
 enum LoggingBootstrap {
-    private static let done = Mutex(false)
+    private static let done = Locked(false)
 
     static func once(level: Logger.Level) {
         let first = done.withLock { done -> Bool in

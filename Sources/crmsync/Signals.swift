@@ -29,11 +29,11 @@ private enum SignalSources {
     static func keep(_ sources: [DispatchSourceSignal]) { retained.append(contentsOf: sources) }
 }
 
-import Synchronization
+import Kafka
 
 /// A flag that can be claimed once, from any thread.
 final class OnceFlag: Sendable {
-    private let claimed = Mutex(false)
+    private let claimed = Locked(false)
     func claim() -> Bool {
         claimed.withLock { value in
             if value { return false }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import Kafka
 
@@ -36,7 +35,7 @@ final class OffsetStoreListener: RebalanceListener {
 
 /// The shared "database": next offsets per partition, written as each message is processed.
 final class SharedOffsets: Sendable {
-    let nextOffsets = Mutex<[TopicPartition: Int64]>([:])
+    let nextOffsets = Locked<[TopicPartition: Int64]>([:])
 }
 
 @Suite("Consumer groups and rebalances", .timeLimit(.minutes(3)))

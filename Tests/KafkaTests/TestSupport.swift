@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 @testable import Kafka
 
 /// A logger for tests: warnings and worse only, so failures stay readable.
@@ -17,10 +16,10 @@ final class Condition<State: Sendable>: Sendable {
         let predicate: @Sendable (State) -> Bool
         let continuation: CheckedContinuation<Void, Never>
     }
-    private let storage: Mutex<(state: State, waiters: [Waiter])>
+    private let storage: Locked<(state: State, waiters: [Waiter])>
 
     init(_ initial: State) {
-        storage = Mutex((initial, []))
+        storage = Locked((initial, []))
     }
 
     var value: State { storage.withLock { $0.state } }
@@ -59,6 +58,7 @@ struct MockFixture {
     let logger: Logger
 
     init(brokers: Int = 3, partitions: Int32, topic: String = "test.\(UUID().uuidString.prefix(8))") throws {
+        precondition(c11ThreadsShimLinked)
         logger = testLogger()
         cluster = try MockCluster(brokers: brokers, logger: logger)
         self.topic = topic
@@ -98,3 +98,9 @@ func produceAll(_ producer: KafkaProducer, _ messages: [ProducerMessage]) async 
     await reports.wait { $0.count == count }
     return (0..<count).compactMap { reports.value[$0] }
 }
+
+import CThreadsForSanitizers
+
+/// Forces the C11-threads shim into the test binary (see threads_shim.c): without a
+/// reference the linker may drop it, and TSan runs would crash inside librdkafka's threads.
+let c11ThreadsShimLinked = crmsync_c11_threads_shim_linked() == 1

@@ -1,0 +1,138 @@
+import CrmsyncConfig
+import Foundation
+import Testing
+
+/// Loads a configuration from an in-memory file system.
+private func load(
+    file: String? = nil,
+    text: String? = nil,
+    environment: [String: String] = [:],
+    flags: ConfigurationFlags = ConfigurationFlags()
+) throws(ConfigError) -> CrmsyncConfiguration {
+    var files: [String: String] = [:]
+    if let file, let text { files[file] = text }
+    return try ConfigurationLoader.load(
+        flags: flags,
+        environment: environment,
+        fileExists: { files[$0] != nil },
+        readFile: { path in
+            guard let text = files[path] else { throw CocoaError(.fileNoSuchFile) }
+            return text
+        }
+    )
+}
+
+private func configError(_ body: () throws(ConfigError) -> CrmsyncConfiguration) -> ConfigError? {
+    do {
+        _ = try body()
+        return nil
+    } catch {
+        return error
+    }
+}
+
+@Suite("crmsync.yml, CRMSYNC_* and flags")
+struct ConfigurationLoaderTests {
+    @Test("defaults without any file")
+    func defaults() throws {
+        let configuration = try load()
+        #expect(configuration.brokers == "localhost:9092")
+        #expect(configuration.store == "./crmsync.sqlite")
+        #expect(configuration.topic(.dlq) == "dlq.events.v1")
+        #expect(configuration.kafkaProperties == ["bootstrap.servers": "localhost:9092"])
+    }
+
+    @Test("precedence: file < environment < flags")
+    func precedence() throws {
+        let yaml = """
+        brokers: file-host:9092
+        store: /var/lib/crmsync/file.sqlite
+        kafka:
+          client.id: crmsync-file
+          security.protocol: plaintext
+        topics:
+          dlq: acme.dlq.v1
+        """
+        let fromFile = try load(file: "crmsync.yml", text: yaml)
+        #expect(fromFile.brokers == "file-host:9092")
+        #expect(fromFile.kafka == ["client.id": "crmsync-file", "security.protocol": "plaintext"])
+        #expect(fromFile.topic(.dlq) == "acme.dlq.v1")
+        #expect(fromFile.topic(.crm) == "crm.events.v1")
+
+        let fromEnvironment = try load(file: "crmsync.yml", text: yaml, environment: ["CRMSYNC_BROKERS": "env-host:9093", "CRMSYNC_STORE": "/tmp/env.sqlite"])
+        #expect(fromEnvironment.brokers == "env-host:9093")
+        #expect(fromEnvironment.store == "/tmp/env.sqlite")
+
+        let fromFlags = try load(file: "crmsync.yml", text: yaml, environment: ["CRMSYNC_BROKERS": "env-host:9093"],
+                                 flags: ConfigurationFlags(brokers: "flag-a:1,flag-b:2", store: "flag.sqlite"))
+        #expect(fromFlags.brokers == "flag-a:1,flag-b:2")
+        #expect(fromFlags.store == "flag.sqlite")
+    }
+
+    @Test("CRMSYNC_CONFIG and --config pick the file; a named file that is missing is an error")
+    func explicitFile() throws {
+        let picked = try load(file: "/etc/crmsync/prod.yml", text: "group_id: prod-group", environment: ["CRMSYNC_CONFIG": "/etc/crmsync/prod.yml"])
+        #expect(picked.groupID == "prod-group")
+        let missing = configError { () throws(ConfigError) in try load(flags: ConfigurationFlags(configFile: "nope.yml")) }
+        #expect(missing?.description == "--config: config file nope.yml does not exist")
+    }
+
+    @Test("an unknown key fails with one line naming file, line and key")
+    func unknownKey() {
+        let error = configError { () throws(ConfigError) in
+            try load(file: "crmsync.yml", text: "brokers: a:1\nbrokerz: b:2\n")
+        }
+        #expect(error?.origin == "crmsync.yml")
+        #expect(error?.line == 2)
+        #expect(error?.key == "brokerz")
+        #expect(error?.description.hasPrefix("crmsync.yml:2:10: brokerz: unknown key (expected one of:") == true)
+        #expect(error?.description.contains("\n") == false)
+    }
+
+    @Test("librdkafka rejects unknown properties and bad values at load time, with their line")
+    func kafkaPassthroughValidated() {
+        let unknown = configError { () throws(ConfigError) in
+            try load(file: "crmsync.yml", text: "kafka:\n  acks: all\n  no.such.property: 1\n")
+        }
+        #expect(unknown?.line == 3)
+        #expect(unknown?.key == "kafka.no.such.property")
+        #expect(unknown?.message.contains("No such configuration property") == true)
+
+        let badValue = configError { () throws(ConfigError) in
+            try load(file: "crmsync.yml", text: "kafka:\n  enable.idempotence: perhaps\n")
+        }
+        #expect(badValue?.key == "kafka.enable.idempotence")
+        #expect(badValue?.message.contains("enable.idempotence") == true)
+    }
+
+    @Test("bad values name their key", arguments: [
+        ("brokers: not-a-broker", "brokers", 1),
+        ("log_level: loud", "log_level", 1),
+        ("topics:\n  dlq: 'has space'", "topics.dlq", 2),
+        ("topics:\n  crm: same.topic\n  map: same.topic", "topics", 2),
+        ("normalize:\n  default_region: USA", "normalize.default_region", 2),
+        ("normalize:\n  max_message_bytes: 12", "normalize.max_message_bytes", 2),
+        ("kafka:\n  bootstrap.servers: x:1", "kafka.bootstrap.servers", 2),
+        ("store: ''", "store", 1),
+        ("brokers: [a, b]", "brokers", 1),
+        ("- just\n- a list", nil, 1),
+        ("brokers: a:1\nbrokers: b:2", nil, nil),
+        ("kafka: {acks: all", nil, nil),
+    ] as [(String, String?, Int?)])
+    func badValues(text: String, key: String?, line: Int?) {
+        let error = configError { () throws(ConfigError) in try load(file: "crmsync.yml", text: text) }
+        #expect(error != nil, "accepted: \(text)")
+        #expect(error?.origin == "crmsync.yml")
+        if let key { #expect(error?.key == key) }
+        if let line { #expect(error?.line == line) }
+        #expect(error?.description.contains("\n") == false)
+    }
+
+    @Test("bad brokers from the environment or flags name where they came from")
+    func badBrokersOrigin() {
+        let env = configError { () throws(ConfigError) in try load(environment: ["CRMSYNC_BROKERS": "host-without-port"]) }
+        #expect(env?.origin == "CRMSYNC_BROKERS")
+        let flag = configError { () throws(ConfigError) in try load(flags: ConfigurationFlags(brokers: "h:99999")) }
+        #expect(flag?.origin == "--brokers")
+    }
+}
