@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "crmsync",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "crmsync", targets: ["crmsync"]),
     ],
@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         // Property-based tests for normalizers and policies (tests only).
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        // SQLite store (WAL, migrations in code) for golden records, crosswalk, outbox.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev, found through pkg-config.
@@ -32,14 +34,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Reading YAML config files with one-line, file:line:column errors.
+        .target(name: "ConfigFiles", dependencies: [.product(name: "Yams", package: "Yams")]),
         // crmsync.yml + CRMSYNC_* environment + flags, and the topics-as-code specs.
-        .target(
-            name: "CrmsyncConfig",
-            dependencies: [
-                "Kafka",
-                .product(name: "Yams", package: "Yams"),
-            ]
-        ),
+        .target(name: "CrmsyncConfig", dependencies: ["Kafka", "ConfigFiles"]),
         // The canonical event model every stage speaks.
         .target(name: "CRMModel"),
         // Pure value normalizers: email, phone, names, domains, timestamps, picklists.
@@ -50,23 +48,35 @@ let package = Package(
             dependencies: ["CRMModel", "Normalizers", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources")]
         ),
+        // Golden records, crosswalk, identity indexes, outbox and offsets in SQLite (GRDB, WAL).
+        .target(name: "Store", dependencies: ["CRMModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Identity resolution (dedup tiers of DESIGN §4) and the fuzzy ranking of review candidates.
+        .target(name: "Dedup", dependencies: ["CRMModel", "Normalizers"], resources: [.copy("Resources")]),
+        // Stage 3: per-field ownership policies (config/ownership.yml) resolving a golden record
+        // as a pure function of the set of events applied to it.
+        .target(name: "Ownership", dependencies: ["CRMModel", "ConfigFiles"]),
         // The command-line interface.
         .executableTarget(
             name: "crmsync",
             dependencies: [
                 "Kafka",
                 "CrmsyncConfig",
+                "ConfigFiles",
+                "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Routes librdkafka's C11 threads and locks through pthreads so ThreadSanitizer sees
+        // them (see threads_shim.c); linked into test binaries only.
+        .target(name: "CThreadsForSanitizers", path: "Tests/Support/CThreadsForSanitizers"),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka", "CRdKafka", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Kafka", "CRdKafka", "CThreadsForSanitizers", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "CrmsyncConfigTests",
-            dependencies: ["CrmsyncConfig", "Kafka", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CrmsyncConfig", "ConfigFiles", "Kafka"]
         ),
         .testTarget(
             name: "NormalizersTests",
@@ -84,6 +94,21 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Kafka", "CrmsyncConfig", .product(name: "Yams", package: "Yams")]
+        ),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "CRMModel", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "DedupTests",
+            dependencies: ["Dedup", "Store", "CRMModel", "Normalizers", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "OwnershipTests",
+            dependencies: [
+                "Ownership", "CRMModel", "ConfigFiles",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
     ]
 )

@@ -1,3 +1,4 @@
+import ConfigFiles
 import Kafka
 
 /// What `crmsync topics apply` finds for one topic: the comparison of the definition with

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConfigFiles
 import CrmsyncConfig
 import Foundation
 import Kafka
@@ -7,6 +8,7 @@ import Logging
 /// `crmsync demo`: the whole thing on an embedded broker, with sample events.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Run an embedded mock broker, create the topics, publish sample events from all four sources and read them back."
     )
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConfigFiles
 import CrmsyncConfig
 import Foundation
 import Kafka

@@ -1,3 +1,4 @@
+import ConfigFiles
 import CrmsyncConfig
 import Foundation
 import Kafka
