@@ -54,7 +54,7 @@ public final class KafkaConsumer: Sendable {
         for topic in topics {
             rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA)
         }
-        let err = rd_kafka_subscribe(client.pointer, list)
+        let err = try client.withLiveHandle(context: "subscribe") { rk in rd_kafka_subscribe(rk, list) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw KafkaError(err, context: "subscribe to \(topics.joined(separator: ","))")
         }
@@ -65,7 +65,7 @@ public final class KafkaConsumer: Sendable {
     public func assign(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
         let list = makeNativePartitionList(offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
-        let err = rd_kafka_assign(client.pointer, list)
+        let err = try client.withLiveHandle(context: "assign partitions") { rk in rd_kafka_assign(rk, list) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw KafkaError(err, context: "assign partitions")
         }
@@ -102,7 +102,7 @@ public final class KafkaConsumer: Sendable {
             throw KafkaError.wrapper("out of memory", context: "store offsets")
         }
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_offsets_store(client.pointer, list)
+        let err = try client.withLiveHandle(context: "store offsets") { rk in rd_kafka_offsets_store(rk, list) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw KafkaError(err, context: "store offsets")
         }
@@ -161,7 +161,9 @@ public final class KafkaConsumer: Sendable {
             throw KafkaError.wrapper("out of memory", context: pause ? "pause" : "resume")
         }
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = pause ? rd_kafka_pause_partitions(client.pointer, list) : rd_kafka_resume_partitions(client.pointer, list)
+        let err = try client.withLiveHandle(context: pause ? "pause partitions" : "resume partitions") { rk in
+            pause ? rd_kafka_pause_partitions(rk, list) : rd_kafka_resume_partitions(rk, list)
+        }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw KafkaError(err, context: pause ? "pause partitions" : "resume partitions")
         }
@@ -170,7 +172,7 @@ public final class KafkaConsumer: Sendable {
     /// The partitions currently assigned to this member.
     public func assignment() throws(KafkaError) -> [TopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-        let err = rd_kafka_assignment(client.pointer, &list)
+        let err = try client.withLiveHandle(context: "assignment") { rk in rd_kafka_assignment(rk, &list) }
         defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw KafkaError(err, context: "assignment")
@@ -201,6 +203,22 @@ public final class KafkaConsumer: Sendable {
     /// Called when librdkafka reports a consumer-side error that is not tied to one message.
     public func onError(_ observer: @escaping @Sendable (KafkaError) -> Void) {
         client.context.errorObserver.withLock { $0 = observer }
+    }
+
+    /// Waits for at least one message (or close/cancellation), then returns every deliverable
+    /// message already fetched, up to `maxMessages`: the unit a batch-oriented application
+    /// processes in one transaction. Returns `[]` only when the consumer is closed or the task
+    /// is cancelled.
+    public func nextBatch(maxMessages: Int) async throws(KafkaError) -> [ConsumerMessage] {
+        guard maxMessages > 0 else { return [] }
+        guard let first = try await nextMessage() else { return [] }
+        var batch = [first]
+        buffer.withLock { buffer in
+            while batch.count < maxMessages, let message = buffer.popDeliverable() {
+                batch.append(message)
+            }
+        }
+        return batch
     }
 
     // MARK: - Fetching

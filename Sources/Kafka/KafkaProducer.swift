@@ -82,7 +82,14 @@ public final class KafkaProducer: Sendable {
         let box = DeliveryBox(onDelivery)
         let opaque = Unmanaged.passRetained(box).toOpaque()
         let headers = message.headers.makeNativeHeaders()
-        let err = produce(message, headers: headers, opaque: opaque)
+        let err: rd_kafka_resp_err_t
+        do {
+            err = try client.withLiveHandle(context: context) { _ in produce(message, headers: headers, opaque: opaque) }
+        } catch {
+            Unmanaged<DeliveryBox>.fromOpaque(opaque).release()
+            if let headers { rd_kafka_headers_destroy(headers) }
+            throw error
+        }
         if err == RD_KAFKA_RESP_ERR_NO_ERROR {
             return err
         }

@@ -124,18 +124,25 @@ final class NativeClient: Sendable {
         return KafkaError(err, context: context, message: String(nulTerminated: errstr), fatal: true)
     }
 
+    /// Runs a short, non-blocking librdkafka call while the instance is guaranteed alive:
+    /// ``destroy()`` waits for it, and after destroy it throws instead of touching freed memory.
+    func withLiveHandle<T>(context: String, _ body: (OpaquePointer) throws(KafkaError) -> T) throws(KafkaError) -> T {
+        try destroyed.withLock { (done: inout Bool) throws(KafkaError) -> T in
+            if done { throw KafkaError.wrapper("the client is closed", context: context) }
+            return try body(pointer)
+        }
+    }
+
     /// Destroys the instance (blocking); later calls do nothing.
     func destroy() {
-        let first = destroyed.withLock { done -> Bool in
-            if done { return false }
+        destroyed.withLock { done in
+            guard !done else { return }
             done = true
-            return true
-        }
-        guard first else { return }
-        let opaque = rd_kafka_opaque(pointer)
-        rd_kafka_destroy(pointer)
-        if let opaque {
-            Unmanaged<ClientContext>.fromOpaque(opaque).release()
+            let opaque = rd_kafka_opaque(pointer)
+            rd_kafka_destroy(pointer)
+            if let opaque {
+                Unmanaged<ClientContext>.fromOpaque(opaque).release()
+            }
         }
     }
 

@@ -127,3 +127,32 @@ struct ProduceConsumeTests {
         #expect(fromPartition[1] == Array(0..<50).map(Int64.init))
     }
 }
+
+@Suite("Batches", .timeLimit(.minutes(1)))
+struct BatchTests {
+    @Test("nextBatch returns buffered messages in per-partition order, bounded by maxMessages")
+    func batches() async throws {
+        let fixture = try MockFixture(partitions: 3)
+        let producer = try fixture.producer()
+        let messages = (0..<900).map { ProducerMessage(topic: fixture.topic, partition: Int32($0 % 3), value: Array("\($0)".utf8)) }
+        _ = try await produceAll(producer, messages)
+        await producer.close()
+
+        let consumer = try fixture.consumer(group: "batches")
+        try consumer.subscribe([fixture.topic])
+        var seen: [Int32: [Int64]] = [:]
+        var largest = 0
+        while seen.values.map(\.count).reduce(0, +) < 900 {
+            let batch = try await consumer.nextBatch(maxMessages: 64)
+            #expect(!batch.isEmpty && batch.count <= 64)
+            largest = max(largest, batch.count)
+            for message in batch { seen[message.partition, default: []].append(message.offset) }
+        }
+        await consumer.close()
+        #expect(try await consumer.nextBatch(maxMessages: 10).isEmpty, "a closed consumer returns no batch")
+        #expect(largest > 1, "batches carry more than one message when more are buffered")
+        for partition in Int32(0)..<3 {
+            #expect(seen[partition] == Array(0..<300).map(Int64.init))
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Kafka
+import Logging
+
+/// Publishes the outbox to Kafka with the idempotent producer and marks what was delivered.
+///
+/// At-least-once by design: a crash between "delivered" and "marked sent" publishes those rows
+/// again after restart. Every output carries a deterministic id (`ce_id`, `audit_id`), so
+/// consumers recognize the copies; nothing is ever lost.
+public final class OutboxRelay: Sendable {
+    private let outbox: any Outbox
+    private let producer: KafkaProducer
+    private let logger: Logger
+    private let executor = DispatchExecutor(label: "crmsync.relay.store")
+    private let wakeups = Locked<Wakeup>(Wakeup())
+    public let batchSize: Int
+
+    private struct Wakeup {
+        var pending = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    public init(outbox: any Outbox, producer: KafkaProducer, logger: Logger, batchSize: Int = 500) {
+        self.outbox = outbox
+        self.producer = producer
+        self.logger = logger
+        self.batchSize = batchSize
+    }
+
+    /// Asks the relay to look at the outbox now (after a batch commits).
+    public func wake() {
+        let waiter = wakeups.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.pending = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Publishes everything unsent, then waits for ``wake()``; returns when the task is
+    /// cancelled, after a final drain.
+    public func run() async throws {
+        while !Task.isCancelled {
+            try await drain()
+            await waitForWake()
+        }
+        try await drain()
+    }
+
+    /// Publishes unsent records until the outbox is empty. Returns how many were published.
+    @discardableResult
+    public func drain() async throws -> Int {
+        var published = 0
+        while true {
+            let outbox = self.outbox
+            let limit = batchSize
+            let records = try await executor.run { try outbox.unsent(limit: limit) }
+            if records.isEmpty { return published }
+            try await publish(records)
+            published += records.count
+        }
+    }
+
+    private func publish(_ records: [OutboxRecord]) async throws {
+        // Enqueue all, then wait for every report: the producer keeps per-partition order
+        // and (idempotent) never duplicates its own retries.
+        let reports = DeliveryTally(expected: records.count)
+        for record in records {
+            try await producer.send(record.message) { reports.record(id: record.id, $0) }
+        }
+        let failures = await reports.wait()
+        let delivered = records.map(\.id).filter { failures[$0] == nil }
+        if !delivered.isEmpty {
+            let outbox = self.outbox
+            try await executor.run { try outbox.markSent(delivered) }
+        }
+        if let (id, error) = failures.min(by: { $0.key < $1.key }) {
+            logger.warning("outbox record \(id) not delivered yet: \(error); will retry")
+            throw error
+        }
+    }
+
+    private func waitForWake() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = wakeups.withLock { state -> Bool in
+                    if state.pending || Task.isCancelled {
+                        state.pending = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            wake()
+        }
+        wakeups.withLock { $0.pending = false }
+    }
+}
+
+/// Collects delivery reports for one publish round.
+private final class DeliveryTally: Sendable {
+    private let state: Locked<(remaining: Int, failures: [Int64: KafkaError], waiter: CheckedContinuation<[Int64: KafkaError], Never>?)>
+
+    init(expected: Int) {
+        state = Locked((expected, [:], nil))
+    }
+
+    func record(id: Int64, _ result: Result<DeliveryReport, KafkaError>) {
+        let finished = state.withLock { state -> (CheckedContinuation<[Int64: KafkaError], Never>, [Int64: KafkaError])? in
+            if case .failure(let error) = result { state.failures[id] = error }
+            state.remaining -= 1
+            guard state.remaining == 0, let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            return (waiter, state.failures)
+        }
+        finished.map { $0.0.resume(returning: $0.1) }
+    }
+
+    func wait() async -> [Int64: KafkaError] {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> [Int64: KafkaError]? in
+                if state.remaining == 0 { return state.failures }
+                state.waiter = continuation
+                return nil
+            }
+            ready.map { continuation.resume(returning: $0) }
+        }
+    }
+}
