@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         // YAML with source positions, so config errors can name file and line.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        // SHA-256 for the audit hash chain (a vetted implementation, not our own).
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
         // Property-based tests for normalizers and policies (tests only).
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         // SQLite store (WAL, migrations in code) for golden records, crosswalk, outbox.
@@ -49,12 +51,19 @@ let package = Package(
             resources: [.copy("Resources")]
         ),
         // Golden records, crosswalk, identity indexes, outbox and offsets in SQLite (GRDB, WAL).
-        .target(name: "Store", dependencies: ["CRMModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Depends on Dedup because it implements Dedup's IdentityLookup port (Dedup stays pure).
+        .target(name: "Store", dependencies: ["CRMModel", "Dedup", .product(name: "GRDB", package: "GRDB.swift")]),
         // Identity resolution (dedup tiers of DESIGN §4) and the fuzzy ranking of review candidates.
         .target(name: "Dedup", dependencies: ["CRMModel", "Normalizers"], resources: [.copy("Resources")]),
         // Stage 3: per-field ownership policies (config/ownership.yml) resolving a golden record
         // as a pure function of the set of events applied to it.
         .target(name: "Ownership", dependencies: ["CRMModel", "ConfigFiles"]),
+        // The audit trail: one hash-chained event per applied write.
+        .target(name: "Audit", dependencies: ["CRMModel", .product(name: "Crypto", package: "swift-crypto")]),
+        // Dead letters: the DLQ record contract (original bytes + crmsync.* headers).
+        .target(name: "DeadLetters", dependencies: ["CRMModel", "Kafka"]),
+        // The pipeline's Kafka edge: batches in, write stage, outbox relay out.
+        .target(name: "Pipeline", dependencies: ["Kafka", "CRMModel", .product(name: "Logging", package: "swift-log")]),
         // The command-line interface.
         .executableTarget(
             name: "crmsync",
@@ -62,6 +71,9 @@ let package = Package(
                 "Kafka",
                 "CrmsyncConfig",
                 "ConfigFiles",
+                "CRMModel",
+                "Normalizers",
+                "Normalize",
                 "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,6 +102,11 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "CRMModel"]),
+        .testTarget(
+            name: "DeadLettersTests",
+            dependencies: ["DeadLetters", "CRMModel", "Kafka", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -54,6 +54,8 @@ public struct CrmsyncConfiguration: Sendable, Hashable {
         public var defaultRegion: String = "US"
         /// Picklist and lifecycle-stage mapping tables.
         public var mappingsFile: String = "config/picklists.yml"
+        /// Extra identifier values that must never serve as match keys.
+        public var blockedIdentifiersFile: String = "config/blocked-identifiers.yml"
         /// Largest accepted message, in bytes; bigger ones are dead-lettered as `oversized`.
         public var maxMessageBytes: Int = 512 * 1024
         public init() {}
@@ -205,7 +207,7 @@ public enum ConfigurationLoader {
             configuration.logLevel = value
         }
         if let normalize = sections["normalize"] {
-            let keys = try normalize.mapping(knownKeys: ["default_region", "mappings", "max_message_bytes"])
+            let keys = try normalize.mapping(knownKeys: ["default_region", "mappings", "blocked_identifiers", "max_message_bytes"])
             if let region = keys["default_region"] {
                 let value = try region.nonEmptyString().uppercased()
                 guard value.count == 2, value.allSatisfy({ $0.isASCII && $0.isLetter }) else {
@@ -215,6 +217,9 @@ public enum ConfigurationLoader {
             }
             if let mappings = keys["mappings"] {
                 configuration.normalize.mappingsFile = try mappings.nonEmptyString()
+            }
+            if let blocked = keys["blocked_identifiers"] {
+                configuration.normalize.blockedIdentifiersFile = try blocked.nonEmptyString()
             }
             if let size = keys["max_message_bytes"] {
                 configuration.normalize.maxMessageBytes = try size.int(in: 1_024...16 * 1024 * 1024)

@@ -7,6 +7,8 @@ public enum DeadLetterHeader {
     public static let errorClass = "crmsync.error.class"
     public static let errorStage = "crmsync.error.stage"
     public static let errorMessage = "crmsync.error.message"
+    /// Path of the offending field inside the payload (`fields.email`, `[2].propertyValue`), when known.
+    public static let errorField = "crmsync.error.field"
     public static let originalTopic = "crmsync.original.topic"
     public static let originalPartition = "crmsync.original.partition"
     public static let originalOffset = "crmsync.original.offset"
@@ -19,7 +21,7 @@ public enum DeadLetterHeader {
 
     /// Headers crmsync adds; everything else on a letter is the original record's own.
     public static let all: Set<String> = [
-        errorClass, errorStage, errorMessage, originalTopic, originalPartition, originalOffset,
+        errorClass, errorStage, errorMessage, errorField, originalTopic, originalPartition, originalOffset,
         originalTimestamp, failedAt, replayCount,
     ]
 }
@@ -64,7 +66,8 @@ public struct DeadLetter: Sendable, Hashable {
         else { return nil }
         let errorClass = EventError.Class(rawValue: errorClassName) ?? .schema
         let stage = headers.string(DeadLetterHeader.errorStage).flatMap(PipelineStage.init(rawValue:)) ?? .normalize
-        error = EventError(errorClass, stage: stage, headers.string(DeadLetterHeader.errorMessage) ?? "")
+        error = EventError(errorClass, stage: stage, field: headers.string(DeadLetterHeader.errorField),
+                           headers.string(DeadLetterHeader.errorMessage) ?? "")
         key = message.key
         value = message.value
         originalHeaders = headers.filter { !DeadLetterHeader.all.contains($0.name) }
@@ -85,7 +88,10 @@ public struct DeadLetter: Sendable, Hashable {
         var headers = originalHeaders
         headers.append(KafkaHeader(name: DeadLetterHeader.errorClass, string: error.errorClass.rawValue))
         headers.append(KafkaHeader(name: DeadLetterHeader.errorStage, string: error.stage.rawValue))
-        headers.append(KafkaHeader(name: DeadLetterHeader.errorMessage, string: error.description))
+        headers.append(KafkaHeader(name: DeadLetterHeader.errorMessage, string: error.message))
+        if let field = error.fieldPath {
+            headers.append(KafkaHeader(name: DeadLetterHeader.errorField, string: field))
+        }
         headers.append(KafkaHeader(name: DeadLetterHeader.originalTopic, string: originalTopic))
         headers.append(KafkaHeader(name: DeadLetterHeader.originalPartition, string: String(originalPartition)))
         headers.append(KafkaHeader(name: DeadLetterHeader.originalOffset, string: String(originalOffset)))

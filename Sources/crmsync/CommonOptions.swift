@@ -20,7 +20,9 @@ struct CommonOptions: ParsableArguments {
     var logLevel: String?
 
     /// Loads the configuration and sets up logging; exits with one line on a config error.
-    func load() throws -> CrmsyncConfiguration {
+    /// - Parameter quietByDefault: log warnings and worse unless the user asked otherwise
+    ///   (for commands whose standard output is the point, like `demo`).
+    func load(quietByDefault: Bool = false) throws -> CrmsyncConfiguration {
         let configuration: CrmsyncConfiguration
         do {
             configuration = try ConfigurationLoader.load(
@@ -30,7 +32,7 @@ struct CommonOptions: ParsableArguments {
         } catch {
             throw CLIFailure.config(error)
         }
-        let levelName = logLevel ?? configuration.logLevel
+        let levelName = logLevel ?? (quietByDefault && configuration.logLevel == "info" ? "warning" : configuration.logLevel)
         guard let level = Logger.Level(rawValue: levelName) else {
             throw CLIFailure.usage("--log-level: unknown level \"\(levelName)\"")
         }
@@ -61,6 +63,8 @@ enum LoggingBootstrap {
 enum CLIFailure: Error, CustomStringConvertible {
     /// Bad configuration (exit 2).
     case config(ConfigError)
+    /// Bad configuration reported by another component, already one line (exit 2).
+    case configProblem(String)
     /// Bad command-line use (exit 2).
     case usage(String)
     /// Kafka unreachable or refusing (exit 3).
@@ -73,6 +77,7 @@ enum CLIFailure: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .config(let error): return "config error: \(error)"
+        case .configProblem(let text): return "config error: \(text)"
         case .usage(let text): return text
         case .kafka(let text): return "kafka: \(text)"
         case .verification(let text): return text
@@ -82,7 +87,7 @@ enum CLIFailure: Error, CustomStringConvertible {
 
     var exitCode: Int32 {
         switch self {
-        case .config, .usage: return 2
+        case .config, .configProblem, .usage: return 2
         case .kafka: return 3
         case .verification: return 4
         case .other: return 1

@@ -62,10 +62,11 @@ struct DevBrokerCommand: AsyncParsableCommand {
                 }
             }
             let bootstrap = cluster.bootstrapServers
-            writeLine(bootstrap)
+            // The file first: whoever reads the printed line may look for the file at once.
             if let bootstrapFile {
                 try writeAtomically(bootstrap + "\n", to: bootstrapFile)
             }
+            writeLine(bootstrap)
             logger.notice("dev broker up: \(brokerCount) mock brokers at \(bootstrap), \(definitions.count) topics; stop with Ctrl-C")
 
             if control {

@@ -26,7 +26,8 @@ struct DeadLetterTests {
         let headers = record.headers
         #expect(headers.string("crmsync.error.class") == "malformed-json")
         #expect(headers.string("crmsync.error.stage") == "normalize")
-        #expect(headers.string("crmsync.error.message") == "malformed-json at $: unexpected end of input at byte 12")
+        #expect(headers.string("crmsync.error.message") == "unexpected end of input at byte 12")
+        #expect(headers.string("crmsync.error.field") == "$")
         #expect(headers.string("crmsync.original.topic") == "crm.events.v1")
         #expect(headers.string("crmsync.original.partition") == "4")
         #expect(headers.string("crmsync.original.offset") == "1234")
