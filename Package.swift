@@ -63,7 +63,13 @@ let package = Package(
         // Dead letters: the DLQ record contract (original bytes + crmsync.* headers).
         .target(name: "DeadLetters", dependencies: ["CRMModel", "Kafka"]),
         // The pipeline's Kafka edge: batches in, write stage, outbox relay out.
-        .target(name: "Pipeline", dependencies: ["Kafka", "CRMModel", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "Kafka", "CRMModel", "Normalize", "Dedup", "Ownership", "Store", "Audit", "DeadLetters",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The command-line interface.
         .executableTarget(
             name: "crmsync",
@@ -75,6 +81,9 @@ let package = Package(
                 "Normalizers",
                 "Normalize",
                 "Store",
+                "Dedup",
+                "Ownership",
+                "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

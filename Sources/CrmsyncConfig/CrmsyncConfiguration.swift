@@ -42,6 +42,8 @@ public struct CrmsyncConfiguration: Sendable, Hashable {
     public var topicNames: [TopicRole: String] = Dictionary(uniqueKeysWithValues: TopicRole.allCases.map { ($0, $0.defaultName) })
     /// Folder with the topic definitions (`topics/*.yml`).
     public var topicsDirectory: String = "topics"
+    /// Per-field ownership policies.
+    public var ownershipFile: String = "config/ownership.yml"
     /// Log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel: String = "info"
     /// Normalize stage settings.
@@ -152,7 +154,7 @@ public enum ConfigurationLoader {
     /// Applies a `crmsync.yml` document on top of `configuration`.
     public static func apply(fileText: String, file: String, to configuration: inout CrmsyncConfiguration) throws(ConfigError) {
         let root = try YAMLReader(text: fileText, file: file)
-        let sections = try root.mapping(knownKeys: ["brokers", "store", "group_id", "kafka", "topics", "topics_dir", "log_level", "normalize"])
+        let sections = try root.mapping(knownKeys: ["brokers", "store", "group_id", "kafka", "topics", "topics_dir", "ownership", "log_level", "normalize"])
         if let brokers = sections["brokers"] {
             let value = try brokers.nonEmptyString()
             guard let normalized = normalizedBrokers(value) else {
@@ -195,6 +197,9 @@ public enum ConfigurationLoader {
             guard distinct.count == TopicRole.allCases.count else {
                 throw topics.error("two roles share one topic name; every role needs its own topic")
             }
+        }
+        if let ownership = sections["ownership"] {
+            configuration.ownershipFile = try ownership.nonEmptyString()
         }
         if let directory = sections["topics_dir"] {
             configuration.topicsDirectory = try directory.nonEmptyString()

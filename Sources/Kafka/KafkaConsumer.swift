@@ -143,6 +143,24 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// The broker's low and high watermarks (first offset, next offset to be written) per partition.
+    public func watermarks(for partitions: [TopicPartition], timeoutMilliseconds: Int32 = 10_000) async throws(KafkaError) -> [TopicPartition: (low: Int64, high: Int64)] {
+        let client = self.client
+        return try await client.executor.run { () throws(KafkaError) -> [TopicPartition: (low: Int64, high: Int64)] in
+            var result: [TopicPartition: (low: Int64, high: Int64)] = [:]
+            for partition in partitions {
+                var low: Int64 = 0
+                var high: Int64 = 0
+                let err = rd_kafka_query_watermark_offsets(client.pointer, partition.topic, partition.partition, &low, &high, timeoutMilliseconds)
+                guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    throw KafkaError(err, context: "watermarks of \(partition)")
+                }
+                result[partition] = (low, high)
+            }
+            return result
+        }
+    }
+
     /// Stops fetching `partitions`; their already-fetched messages are held back until ``resume(_:)``.
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         try pauseOrResume(partitions, pause: true)

@@ -13,6 +13,8 @@ public final class Processor: Sendable {
         public var consumer: ConsumerConfiguration
         public var maxBatch: Int = 500
         public var backoff = Backoff()
+        /// Called after each batch commits (progress reporting, demos, tests).
+        public var onBatchCommitted: (@Sendable (BatchResult) -> Void)?
 
         public init(topics: [String], consumer: ConsumerConfiguration) {
             self.topics = topics
@@ -86,6 +88,7 @@ public final class Processor: Sendable {
                 try consumer.storeOffsets(result.nextOffsets)
                 if attempt > 0 { try consumer.resume(Array(partitions)) }
                 relay.wake()
+                settings.onBatchCommitted?(result)
                 return
             } catch let failure as TransientFailure {
                 if attempt == 0 { try consumer.pause(Array(partitions)) }

@@ -1,55 +1,296 @@
+import Audit
+import CRMModel
+import DeadLetters
+import Dedup
+import Foundation
 import Kafka
+import Logging
+import Normalize
+import Ownership
+import Store
 
-/// A failure that goes away by itself (SQLite busy or locked, disk momentarily full, a broker
-/// timeout): the batch is retried with backoff, never dead-lettered, never skipped.
-public struct TransientFailure: Error, Sendable, CustomStringConvertible {
-    public var reason: String
-    public init(_ reason: String) { self.reason = reason }
-    public var description: String { reason }
-}
+/// Topic names the write stage produces to.
+public struct OutputTopics: Sendable, Hashable {
+    public var golden: String
+    public var audit: String
+    public var review: String
+    public var dlq: String
 
-/// What applying one batch achieved.
-public struct BatchResult: Sendable, Hashable {
-    /// Next offset to consume per partition, as committed with the batch.
-    public var nextOffsets: [TopicPartition: Int64]
-    /// How many input records had each outcome.
-    public var outcomes: [String: Int]
-
-    public init(nextOffsets: [TopicPartition: Int64], outcomes: [String: Int]) {
-        self.nextOffsets = nextOffsets
-        self.outcomes = outcomes
+    public init(golden: String, audit: String, review: String, dlq: String) {
+        self.golden = golden
+        self.audit = audit
+        self.review = review
+        self.dlq = dlq
     }
 }
 
-/// The write stage seen from the Kafka edge: applies a batch of consumed records — their
-/// effects, outbox rows (outputs and dead letters) and consumed offsets — in one transaction.
+/// The write stage: normalize → dedup → ownership-resolve → write, for a whole batch, in one
+/// store transaction together with the outbox rows (golden records, audit events, review
+/// requests, dead letters) and the consumed offsets. A crash anywhere leaves either the whole
+/// batch or none of it, and the consumer resumes from the offsets in the store.
 ///
-/// Synchronous and blocking (SQLite); the runtime calls it off the cooperative pool.
-public protocol BatchWriter: Sendable {
-    /// Applies `batch` atomically. Bad input never throws (it becomes a dead letter inside the
-    /// same transaction); throws ``TransientFailure`` when the batch should be retried as a whole.
-    func apply(_ batch: [ConsumerMessage]) throws -> BatchResult
+/// Accounting: every canonical event ends as exactly one of applied, duplicate, review or
+/// dead-lettered; a message that fails to normalize is one dead-lettered input.
+public final class WriteStage: BatchWriter {
+    private let store: any GoldenStore
+    private let normalize: NormalizeStage
+    private let resolver: IdentityResolver
+    private let ownership: OwnershipEngine
+    private let sources: [String: Source]
+    private let topics: OutputTopics
+    private let clock: Clock
+    private let logger: Logger
 
-    /// The next offsets the store has recorded for `partitions` (absent: never consumed).
-    func storedOffsets(for partitions: [TopicPartition]) throws -> [TopicPartition: Int64]
-}
-
-/// One output record waiting in the outbox.
-public struct OutboxRecord: Sendable, Hashable {
-    /// Monotonic position in the outbox: records are published in this order.
-    public var id: Int64
-    public var message: ProducerMessage
-
-    public init(id: Int64, message: ProducerMessage) {
-        self.id = id
-        self.message = message
+    public init(
+        store: any GoldenStore, normalize: NormalizeStage, resolver: IdentityResolver, ownership: OwnershipEngine,
+        sources: [String: Source], topics: OutputTopics, clock: Clock = .system, logger: Logger
+    ) {
+        self.store = store
+        self.normalize = normalize
+        self.resolver = resolver
+        self.ownership = ownership
+        self.sources = sources
+        self.topics = topics
+        self.clock = clock
+        self.logger = logger
     }
-}
 
-/// The outbox seen by the relay.
-public protocol Outbox: Sendable {
-    /// Up to `limit` unsent records, oldest first.
-    func unsent(limit: Int) throws -> [OutboxRecord]
-    /// Marks records as published.
-    func markSent(_ ids: [Int64]) throws
+    public func storedOffsets(for partitions: [TopicPartition]) throws -> [TopicPartition: Int64] {
+        try store.read { reader in
+            var result: [TopicPartition: Int64] = [:]
+            for topic in Set(partitions.map(\.topic)) {
+                let stored = try reader.consumedOffsets(topic: topic)
+                for partition in partitions where partition.topic == topic {
+                    if let next = stored[partition.partition] { result[partition] = next }
+                }
+            }
+            return result
+        }
+    }
+
+    public func apply(_ batch: [ConsumerMessage]) throws -> BatchResult {
+        do {
+            return try store.write { tx in
+                var outcomes: [String: Int] = [:]
+                var offsets: [TopicPartition: Int64] = [:]
+                for message in batch {
+                    let now = clock.now()
+                    let source = sources[message.topic] ?? .crm
+                    for outcome in try process(message, source: source, tx: tx, now: now) {
+                        outcomes[outcome.rawValue, default: 0] += 1
+                    }
+                    offsets[message.topicPartition] = max(offsets[message.topicPartition] ?? 0, message.offset + 1)
+                }
+                for (partition, next) in offsets {
+                    try tx.commitOffset(topic: partition.topic, partition: partition.partition, next: next)
+                }
+                return BatchResult(nextOffsets: offsets, outcomes: outcomes)
+            }
+        } catch let error as StoreError where error.isTransient {
+            throw TransientFailure("store: \(error)")
+        }
+    }
+
+    // MARK: - One message
+
+    private func process(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp) throws -> [EventOutcome] {
+        let raw = RawEvent(topic: message.topic, key: message.key, value: message.value ?? [],
+                           headers: message.headers.map { ($0.name, $0.value ?? []) }, source: source)
+        let events: [NormalizedEvent]
+        switch normalize.normalize(raw) {
+        case .success(let normalized):
+            events = normalized
+        case .failure(let error):
+            try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)
+            return [.deadLettered]
+        }
+        // A message that carries nothing crmsync models (e.g. a HubSpot association change) is
+        // applied as a no-op so it still has an outcome.
+        guard !events.isEmpty else {
+            try tx.countOutcome(.applied, source: source.rawValue, at: now)
+            return [.applied]
+        }
+        var outcomes: [EventOutcome] = []
+        for event in events {
+            do {
+                outcomes.append(try apply(event, tx: tx, now: now))
+            } catch let error as EventError {
+                // A permanent failure after normalize (e.g. an impossible merge): the whole
+                // message becomes a dead letter, like a normalize failure.
+                try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)
+                outcomes.append(.deadLettered)
+            }
+        }
+        return outcomes
+    }
+
+    private func deadLetter(_ message: ConsumerMessage, error: EventError, source: String, tx: any StoreTransaction, now: Timestamp) throws {
+        let letter = DeadLetter(failed: message, error: error, failedAt: now)
+        _ = try tx.enqueue(OutboxMessage(letter.record(topic: topics.dlq), at: now))
+        try tx.countOutcome(.deadLettered, source: source, at: now)
+        logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(error)")
+    }
+
+    // MARK: - One canonical event
+
+    private func apply(_ normalized: NormalizedEvent, tx: any StoreTransaction, now: Timestamp) throws -> EventOutcome {
+        let event = normalized.event
+        let source = event.source.rawValue
+        if try tx.rememberedEvent(system: event.system, eventID: event.eventID) != nil {
+            try tx.countOutcome(.duplicate, source: source, at: now)
+            return .duplicate
+        }
+        let resolution = try resolver.resolve(normalized, lookup: tx)
+        let idsBefore = try resolution.goldenID.map { try tx.externalIDs(of: $0) } ?? [:]
+        guard let identity = try tx.applyIdentity(resolution, event: normalized, at: now) else {
+            return try holdForReview(normalized, resolution: resolution, tx: tx, now: now)
+        }
+        guard var record = try tx.record(identity.goldenID) else {
+            throw StoreError(.notFound, "record \(identity.goldenID) vanished inside its transaction")
+        }
+
+        var state = try decodeState(record)
+        var operation: AuditEvent.Operation = identity.created ? .create : .update
+        for absorbedID in identity.absorbed {
+            guard let absorbed = try tx.record(absorbedID) else { continue }
+            state = ownership.merge(state, try decodeState(absorbed))
+            operation = .merge
+            try publishTombstone(absorbed, into: identity.goldenID, event: event, tx: tx, now: now)
+        }
+        let before = record
+        let resolved = ownership.apply(normalized, to: state)
+        record.policyState = try encodeState(resolved.state)
+        record.fields = resolved.record.fields
+        record.provenance = resolved.record.provenance.mapValues {
+            FieldProvenance(source: $0.source, system: $0.system, eventID: $0.eventID, occurredAt: $0.occurredAt, rule: $0.rule)
+        }
+        record.consent = resolved.record.consent
+
+        switch event.action {
+        case .deleted where record.deletedAt == nil:
+            record.deletedAt = event.occurredAt
+            operation = .softDelete
+        case .restored where record.deletedAt != nil:
+            record.deletedAt = nil
+            operation = .restore
+        default:
+            break
+        }
+
+        var changes = resolved.changes.map { AuditEvent.Change(field: $0.field, before: $0.before, after: $0.after, rule: $0.rule) }
+        let idsAfter = try tx.externalIDs(of: record.id)
+        if idsAfter != idsBefore, !identity.created {
+            // A new system now knows this person: consumers following external ids must hear it.
+            changes.append(AuditEvent.Change(field: "external_ids", before: .set(of: Self.flatten(idsBefore)),
+                                             after: .set(of: Self.flatten(idsAfter)), rule: "crosswalk"))
+        }
+        if before.deletedAt != record.deletedAt {
+            changes.append(AuditEvent.Change(field: "deleted_at", before: before.deletedAt.map(FieldValue.timestamp),
+                                             after: record.deletedAt.map(FieldValue.timestamp), rule: "soft-delete"))
+        }
+        let rejected = resolved.rejected.map { AuditEvent.Rejection(field: $0.field, value: $0.value, rule: $0.rule) }
+        let isNoOp = changes.isEmpty && !identity.created && identity.absorbed.isEmpty
+        if isNoOp {
+            // An echo of our own write, or nothing new: keep the history, make no audit noise.
+            // (Versions count stored changes; only those that change the record are published.)
+            if resolved.stateChanged {
+                record.version += 1
+                try tx.updateRecord(record)
+            }
+        } else {
+            record.version += 1
+            record.updatedAt = now
+            try tx.updateRecord(record)
+            try appendAudit(for: record, operation: operation, event: event, changes: changes, rejected: rejected, tx: tx, now: now)
+            try publishGolden(record, tx: tx, now: now)
+        }
+        for review in resolved.reviews {
+            try openFieldReview(review, record: record, event: event, tx: tx, now: now)
+        }
+        _ = try tx.rememberEvent(RememberedEvent(system: event.system, eventID: event.eventID, source: event.source,
+                                                 outcome: .applied, goldenID: record.id, seenAt: now))
+        try tx.countOutcome(.applied, source: source, at: now)
+        return .applied
+    }
+
+    private func holdForReview(_ normalized: NormalizedEvent, resolution: IdentityResolution, tx: any StoreTransaction, now: Timestamp) throws -> EventOutcome {
+        let event = normalized.event
+        let review: IdentityReview
+        switch resolution.decision {
+        case .review(let held):
+            review = held
+        default:
+            throw EventError(.invalidValue, stage: .dedup, "\(event.type.rawValue) for \(event.system):\(event.externalID) matches no record")
+        }
+        let request = try ReviewRequest.identity(for: normalized, review: review, at: now)
+        if try tx.openReviewRequest(request) {
+            let candidates: [[String: Any]] = review.candidates.map {
+                ["golden_id": $0.goldenID, "score": $0.score, "tier": $0.tier.description, "reasons": $0.reasons]
+            }
+            let body: [String: Any] = [
+                "reason": review.reason.rawValue, "event_id": event.eventID, "system": event.system,
+                "external_id": event.externalID, "candidates": candidates,
+            ]
+            _ = try tx.enqueue(OutboxMessage(OutputRecords.review(id: request.id, goldenID: request.goldenID, kind: "identity",
+                                                                  body: body, topic: topics.review, at: now), at: now))
+        }
+        _ = try tx.rememberEvent(RememberedEvent(system: event.system, eventID: event.eventID, source: event.source,
+                                                 outcome: .review, goldenID: nil, seenAt: now))
+        try tx.countOutcome(.review, source: event.source.rawValue, at: now)
+        return .review
+    }
+
+    private func openFieldReview(_ review: FieldReview, record: GoldenRecord, event: CanonicalEvent, tx: any StoreTransaction, now: Timestamp) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let request = ReviewRequest(
+            id: ReviewRequest.makeID(kind: .field, eventID: event.eventID, system: event.system, field: review.field),
+            goldenID: record.id, kind: .field, reason: "conflicting value for \(review.field)", eventID: event.eventID,
+            payload: try encoder.encode(review), candidates: [], createdAt: now)
+        guard try tx.openReviewRequest(request) else { return }
+        let proposal = try JSONSerialization.jsonObject(with: try encoder.encode(review), options: [.fragmentsAllowed])
+        let body: [String: Any] = ["reason": request.reason, "event_id": event.eventID, "field": review.field, "proposal": proposal]
+        _ = try tx.enqueue(OutboxMessage(OutputRecords.review(id: request.id, goldenID: record.id, kind: "field",
+                                                              body: body, topic: topics.review, at: now), at: now))
+    }
+
+    private func appendAudit(for record: GoldenRecord, operation: AuditEvent.Operation, event: CanonicalEvent,
+                             changes: [AuditEvent.Change], rejected: [AuditEvent.Rejection], tx: any StoreTransaction, now: Timestamp) throws {
+        let head = try tx.auditHead(of: record.id) ?? AuditHead(seq: 0, lastHash: AuditEvent.genesisHash)
+        let audit = AuditEvent(
+            goldenID: record.id, seq: Int(head.seq) + 1, entity: record.entity, operation: operation,
+            eventID: event.eventID, source: event.source, system: event.system, actor: event.actor,
+            occurredAt: event.occurredAt, appliedAt: now, changes: changes, rejected: rejected, prevHash: head.lastHash)
+        try tx.advanceAuditHead(of: record.id, to: AuditHead(seq: Int64(audit.seq), lastHash: audit.hash))
+        _ = try tx.enqueue(OutboxMessage(OutputRecords.audit(audit, topic: topics.audit), at: now))
+    }
+
+    private func publishGolden(_ record: GoldenRecord, tx: any StoreTransaction, now: Timestamp) throws {
+        let document = GoldenRecordDocument(record: record, externalIDs: try tx.externalIDs(of: record.id))
+        _ = try tx.enqueue(OutboxMessage(try OutputRecords.golden(document, topic: topics.golden, at: now), at: now))
+    }
+
+    /// A merged-away record is published once more with `merged_into` set, and audited.
+    private func publishTombstone(_ absorbed: GoldenRecord, into survivor: String, event: CanonicalEvent, tx: any StoreTransaction, now: Timestamp) throws {
+        guard let tombstone = try tx.record(absorbed.id) else { return }
+        try appendAudit(for: tombstone, operation: .merge, event: event,
+                        changes: [AuditEvent.Change(field: "merged_into", before: nil, after: .string(survivor), rule: "merge")],
+                        rejected: [], tx: tx, now: now)
+        try publishGolden(tombstone, tx: tx, now: now)
+    }
+
+    private static func flatten(_ ids: [String: [String]]) -> [String] {
+        ids.flatMap { system, values in values.map { "\(system):\($0)" } }
+    }
+
+    private func decodeState(_ record: GoldenRecord) throws -> RecordPolicyState {
+        guard !record.policyState.isEmpty else { return .empty }
+        return try JSONDecoder().decode(RecordPolicyState.self, from: record.policyState)
+    }
+
+    private func encodeState(_ state: RecordPolicyState) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(state)
+    }
 }

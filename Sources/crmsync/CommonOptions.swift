@@ -71,6 +71,8 @@ enum CLIFailure: Error, CustomStringConvertible {
     case kafka(String)
     /// The command ran and found a problem it must not fix by itself (exit 4).
     case verification(String)
+    /// The store cannot be opened, is in use, or failed (exit 5).
+    case store(String)
     /// Anything else (exit 1).
     case other(String)
 
@@ -81,6 +83,7 @@ enum CLIFailure: Error, CustomStringConvertible {
         case .usage(let text): return text
         case .kafka(let text): return "kafka: \(text)"
         case .verification(let text): return text
+        case .store(let text): return "store: \(text)"
         case .other(let text): return text
         }
     }
@@ -90,6 +93,7 @@ enum CLIFailure: Error, CustomStringConvertible {
         case .config, .configProblem, .usage: return 2
         case .kafka: return 3
         case .verification: return 4
+        case .store: return 5
         case .other: return 1
         }
     }

@@ -5,6 +5,8 @@ import Foundation
 import Kafka
 import Logging
 import Normalize
+import Pipeline
+import Store
 
 /// `crmsync demo`: the pipeline on an embedded broker, with sample events from all four sources.
 struct DemoCommand: AsyncParsableCommand {
@@ -17,64 +19,103 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let configuration = try common.load(quietByDefault: true)
+            var configuration = try common.load(quietByDefault: true)
             let logger = Logger(label: "crmsync.demo")
             let definitions = try loadTopicDefinitions(configuration)
-            let normalize = try Stages.normalize(configuration)
-            let sources = Stages.sources(configuration)
+            // A fresh store per demo unless --store names one.
+            if common.store == nil {
+                configuration.store = FileManager.default.temporaryDirectory
+                    .appendingPathComponent("crmsync-demo-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sqlite").path
+            }
 
+            // 1. Kafka: the embedded mock cluster and the topics of topics/.
             let cluster = try MockCluster(brokers: 3, logger: logger)
+            configuration.brokers = cluster.bootstrapServers
             print("embedded Kafka (librdkafka mock cluster, 3 brokers): \(cluster.bootstrapServers)")
-            let kafka = KafkaConfiguration(configuration.kafkaProperties.merging(["bootstrap.servers": cluster.bootstrapServers]) { _, new in new })
-            let admin = try KafkaAdmin(configuration: kafka, logger: logger)
+            let admin = try KafkaAdmin(configuration: KafkaConfiguration(configuration.kafkaProperties), logger: logger)
             let report = try await TopicsApplier(admin: admin, creator: cluster).apply(definitions, dryRun: false)
-            print("topics: \(report.created.count) created from topics/")
+            print("topics: \(report.created.count) created from topics/; store: \(configuration.store)\n")
 
+            // 2. The processor, exactly as `crmsync run` wires it.
+            let store: SQLiteStore
+            do { store = try SQLiteStore(path: configuration.store) } catch { throw CLIFailure.store("\(error)") }
+            let writer = try Stages.writeStage(configuration, store: store, logger: logger)
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: configuration.brokers, overrides: configuration.kafka), logger: logger)
+            let relay = OutboxRelay(outbox: StoreOutbox(store: store), producer: producer, logger: logger)
+            let progress = Locked<[TopicPartition: Int64]>([:])
+            let caughtUp = Locked<(targets: [TopicPartition: Int64], waiter: CheckedContinuation<Void, Never>?)>(([:], nil))
+            var settings = Processor.Settings(
+                topics: TopicRole.sources.map(configuration.topic),
+                consumer: ConsumerConfiguration(bootstrapServers: configuration.brokers, groupID: configuration.groupID, overrides: configuration.kafka)
+            )
+            settings.onBatchCommitted = { result in
+                let now = progress.withLock { progress -> [TopicPartition: Int64] in
+                    progress.merge(result.nextOffsets) { max($0, $1) }
+                    return progress
+                }
+                DemoCommand.resumeIfCaughtUp(caughtUp, progress: now)
+            }
+            let processor = try Processor(settings: settings, writer: writer, relay: relay, logger: logger)
+            let work = Task {
+                // However the processor ends, stop waiting for it to catch up.
+                defer { DemoCommand.resumeIfCaughtUp(caughtUp, progress: nil) }
+                try await processor.run()
+            }
+
+            // 3. Sample events from all four sources, in their native shapes.
             let samples = DemoSamples.events(configuration)
-            let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: cluster.bootstrapServers, overrides: configuration.kafka), logger: logger)
+            var targets: [TopicPartition: Int64] = [:]
             for sample in samples {
-                try await producer.send(sample.message)
+                let delivered = try await producer.send(sample.message)
+                let partition = TopicPartition(topic: delivered.topic, partition: delivered.partition)
+                targets[partition] = max(targets[partition] ?? 0, delivered.offset + 1)
+                print("  → \(sample.message.topic.padding(toLength: 18, withPad: " ", startingAt: 0)) \(sample.message.headers.string("demo-label") ?? "")")
+            }
+            print("\npublished \(samples.count) events; processing…")
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                caughtUp.withLock { $0 = (targets, continuation) }
+                DemoCommand.resumeIfCaughtUp(caughtUp, progress: progress.withLock { $0 })
+            }
+            work.cancel()
+            do {
+                try await work.value
+            } catch is CancellationError {
+            } catch {
+                await producer.close()
+                throw CLIFailure.other("the processor failed: \(error)")
             }
             await producer.close()
-            print("published \(samples.count) sample events in their native shapes\n")
 
-            let consumer = try KafkaConsumer(
-                configuration: ConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: "crmsync-demo", overrides: configuration.kafka),
-                logger: logger
-            )
-            try consumer.subscribe(TopicRole.sources.map(configuration.topic))
-            var received: [ConsumerMessage] = []
-            while received.count < samples.count {
-                let batch = try await consumer.nextBatch(maxMessages: samples.count)
-                if batch.isEmpty { break }
-                received += batch
-            }
-            await consumer.close()
-
-            print("normalize stage:")
-            var normalized = 0, failed = 0
-            for message in received.sorted(by: { ($0.timestampMilliseconds ?? 0, $0.topic) < ($1.timestampMilliseconds ?? 0, $1.topic) }) {
-                let label = DemoSamples.label(of: message)
-                let raw = RawEvent(topic: message.topic, key: message.key, value: message.value ?? [],
-                                   headers: message.headers.map { ($0.name, $0.value ?? []) },
-                                   source: sources[message.topic] ?? .crm)
-                switch normalize.normalize(raw) {
-                case .success(let events):
-                    normalized += 1
-                    print("  ✓ \(label)")
-                    for event in events {
-                        let fields = event.event.fields.keys.sorted().map { "\($0)=\(Self.show(event.event.fields[$0]))" }
-                        print("      \(event.event.type.rawValue)  \(event.event.system):\(event.event.externalID)  email key: \(event.matchKeys.email ?? "–")")
-                        print("      \(fields.joined(separator: ", "))")
-                    }
-                case .failure(let error):
-                    failed += 1
-                    print("  ✗ \(label)")
-                    print("      would be dead-lettered: \(error.errorClass.rawValue) at \(error.fieldPath ?? "–"): \(error.message)")
-                }
-            }
-            print("\n\(received.count) events read: \(normalized) normalized, \(failed) with a typed error for the DLQ")
+            // 4. What downstream consumers see.
+            let golden = try await TopicReader.readAll(topic: configuration.topic(.golden), partitions: partitions(of: .golden, definitions),
+                                                       brokers: configuration.brokers, kafka: configuration.kafka, logger: logger)
+            let audit = try await TopicReader.readAll(topic: configuration.topic(.audit), partitions: partitions(of: .audit, definitions),
+                                                      brokers: configuration.brokers, kafka: configuration.kafka, logger: logger)
+            let reviews = try await TopicReader.readAll(topic: configuration.topic(.review), partitions: partitions(of: .review, definitions),
+                                                        brokers: configuration.brokers, kafka: configuration.kafka, logger: logger)
+            let letters = try await TopicReader.readAll(topic: configuration.topic(.dlq), partitions: partitions(of: .dlq, definitions),
+                                                        brokers: configuration.brokers, kafka: configuration.kafka, logger: logger)
+            DemoReport.printGolden(golden)
+            DemoReport.printAudit(audit)
+            DemoReport.printReviews(reviews)
+            DemoReport.printDeadLetters(letters)
+            try DemoReport.printAccounting(store)
         }
+    }
+
+    private func partitions(of role: TopicRole, _ definitions: [TopicDefinition]) -> Int32 {
+        definitions.first { $0.role == role }?.specification.partitions ?? 1
+    }
+
+    /// Resumes the waiter once `progress` covers every target; `progress: nil` resumes it regardless.
+    static func resumeIfCaughtUp(_ caughtUp: Locked<(targets: [TopicPartition: Int64], waiter: CheckedContinuation<Void, Never>?)>, progress: [TopicPartition: Int64]?) {
+        let waiter = caughtUp.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else { return nil }
+            if let progress, !state.targets.allSatisfy({ progress[$0.key] ?? 0 >= $0.value }) { return nil }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
     }
 
     static func show(_ value: FieldValue?) -> String {
@@ -112,21 +153,21 @@ enum DemoSamples {
         }
         return [
             sample(.crm, key: "003A000001", label: "Salesforce rep creates Jane (canonical envelope)", format: "canonical", """
-            {"event_id":"crm-1","source":"crm","system":"salesforce","type":"contact.upserted","occurred_at":"2026-11-02T09:15:00+01:00","actor":"rep@acmecorp.io","entity":"contact","external_id":"003A000001","fields":{"email":"  Jane.Doe@AcmeCorp.io ","first_name":" Jane ","last_name":"Doe","job_title":"VP Engineering","phone":"(415) 555-0101","lifecycle_stage":"sql"}}
+            {"event_id":"crm-1","source":"crm","system":"salesforce","type":"contact.upserted","occurred_at":"2026-11-02T09:15:00+01:00","actor":"rep@acmecorp.io","entity":"contact","external_id":"003A000001","fields":{"email":"  Jane.Doe@gmail.com ","first_name":" Jane ","last_name":"Doe","job_title":"VP Engineering","phone":"(415) 555-0101","lifecycle_stage":"sql","lead_source":"Web"}}
             """),
-            sample(.map, key: "1001", label: "HubSpot form sign-up, same person with a +tag (duplicate sign-up)", format: "hubspot-webhook", """
-            [{"eventId":9001,"subscriptionId":1,"portalId":62515,"occurredAt":1762074960000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":1001,"changeSource":"FORM","propertyName":"email","propertyValue":"jane.doe+webinar@acmecorp.io"}]
+            sample(.map, key: "1001", label: "HubSpot form sign-up: same person as janedoe+webinar@googlemail.com (duplicate sign-up)", format: "hubspot-webhook", """
+            [{"eventId":9001,"subscriptionId":1,"portalId":62515,"occurredAt":1762074960000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":1001,"changeSource":"FORM","propertyName":"email","propertyValue":"janedoe+webinar@googlemail.com"}]
             """),
-            sample(.map, key: "1001", label: "HubSpot sets the job title (MAP does not own it)", format: "hubspot-webhook", """
+            sample(.map, key: "1001", label: "HubSpot overwrites the job title the rep typed (MAP does not own it)", format: "hubspot-webhook", """
             [{"eventId":9002,"subscriptionId":1,"portalId":62515,"occurredAt":1762075020000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":1001,"changeSource":"INTEGRATION","propertyName":"jobtitle","propertyValue":"Marketing Lead"}]
             """),
             sample(.billing, key: "cus_Q1", label: "Stripe customer created", format: nil, """
-            {"id":"evt_1Q","object":"event","type":"customer.created","created":1762075080,"data":{"object":{"id":"cus_Q1","object":"customer","email":"jane.doe@acmecorp.io","name":"Jane Doe","phone":"+1 415 555 0101"}}}
+            {"id":"evt_1Q","object":"event","type":"customer.created","created":1762075080,"data":{"object":{"id":"cus_Q1","object":"customer","email":"jane.doe@gmail.com","name":"Jane Doe","phone":"+1 415 555 0101"}}}
             """),
             sample(.product, key: "u-42", label: "Segment identify from the product", format: nil, """
-            {"type":"identify","messageId":"seg-1","userId":"u-42","timestamp":"2026-11-02T09:20:00.000Z","traits":{"email":"JANE.DOE@acmecorp.io","firstName":"Jane","lastName":"Doe"}}
+            {"type":"identify","messageId":"seg-1","userId":"u-42","timestamp":"2026-11-02T09:20:00.000Z","traits":{"email":"JANE.DOE@GMAIL.COM","firstName":"Jane","lastName":"Doe"}}
             """),
-            sample(.map, key: "1001", label: "HubSpot unsubscribe", format: "hubspot-webhook", """
+            sample(.map, key: "1001", label: "Jane unsubscribes in HubSpot", format: "hubspot-webhook", """
             [{"eventId":9003,"subscriptionId":1,"portalId":62515,"occurredAt":1762075200000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":1001,"changeSource":"EMAIL","propertyName":"hs_email_optout","propertyValue":"true"}]
             """),
             sample(.crm, key: "003A000002", label: "a truncated message (poison)", format: nil, """

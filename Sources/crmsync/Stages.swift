@@ -1,7 +1,12 @@
 import CRMModel
 import CrmsyncConfig
+import Dedup
+import Logging
 import Normalize
 import Normalizers
+import Ownership
+import Pipeline
+import Store
 
 /// Builds the pipeline stages from the configuration; a bad table or region is a config error.
 enum Stages {
@@ -35,5 +40,31 @@ enum Stages {
             configuration.topic(.billing): .billing,
             configuration.topic(.product): .product,
         ]
+    }
+}
+
+extension Stages {
+    /// The write stage with every stage it runs, from the configuration.
+    static func writeStage(_ configuration: CrmsyncConfiguration, store: any GoldenStore, logger: Logger, clock: Clock = .system) throws -> WriteStage {
+        let normalize = try normalize(configuration)
+        let policy: OwnershipPolicy
+        do {
+            policy = try OwnershipPolicy.load(path: configuration.ownershipFile)
+        } catch {
+            throw CLIFailure.configProblem("\(error)")
+        }
+        let resolver: IdentityResolver
+        do {
+            resolver = try IdentityResolver()
+        } catch {
+            throw CLIFailure.other("cannot load the identity resolver's data: \(error)")
+        }
+        return WriteStage(
+            store: store, normalize: normalize, resolver: resolver, ownership: OwnershipEngine(policy: policy),
+            sources: sources(configuration),
+            topics: OutputTopics(golden: configuration.topic(.golden), audit: configuration.topic(.audit),
+                                 review: configuration.topic(.review), dlq: configuration.topic(.dlq)),
+            clock: clock, logger: logger
+        )
     }
 }

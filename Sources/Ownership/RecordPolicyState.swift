@@ -1,0 +1,119 @@
+import CRMModel
+
+/// Where a candidate is kept in a field's history: one source, one ordering, one optional tag
+/// (a stage, a consent subject, an opt-out class, an increment's event id).
+///
+/// Written as the text `source/order[/tag]` so the persisted blob is readable JSON.
+struct SlotKey: Sendable, Hashable, Comparable {
+    var source: Source
+    var order: SlotOrder
+    var tag: String?
+
+    init(_ source: Source, _ order: SlotOrder, _ tag: String? = nil) {
+        self.source = source
+        self.order = order
+        self.tag = tag
+    }
+
+    var text: String {
+        let base = "\(source.rawValue)/\(order.rawValue)"
+        return tag.map { "\(base)/\($0)" } ?? base
+    }
+
+    init?(text: String) {
+        let parts = text.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count >= 2, let source = Source(rawValue: String(parts[0])),
+              let order = SlotOrder(rawValue: String(parts[1])) else { return nil }
+        self.init(source, order, parts.count == 3 ? String(parts[2]) : nil)
+    }
+
+    static func < (a: SlotKey, b: SlotKey) -> Bool { a.text < b.text }
+}
+
+/// The per-field history: for each slot, the one candidate that wins the slot's ordering.
+///
+/// Each slot is a join-semilattice (keep the better of two candidates under a total order), so
+/// inserting is commutative, associative and idempotent: the history — and everything resolved
+/// from it — depends only on the set of candidates ever offered, not on their order.
+public struct FieldHistory: Sendable, Hashable {
+    var slots: [SlotKey: Candidate] = [:]
+
+    public init() {}
+
+    /// Whether no candidate was kept.
+    public var isEmpty: Bool { slots.isEmpty }
+
+    /// Every kept candidate, in a stable order (for inspection and tests).
+    public var candidates: [Candidate] { slots.sorted { $0.key < $1.key }.map(\.value) }
+
+    /// Offers `candidate` to `slot`; returns whether the history changed.
+    @discardableResult
+    mutating func offer(_ candidate: Candidate, to slot: SlotKey) -> Bool {
+        if let current = slots[slot], !CandidateOrder.slotLocal.better(candidate, current, by: slot.order) {
+            return false
+        }
+        if slots[slot] == candidate { return false }
+        slots[slot] = candidate
+        return true
+    }
+
+    /// The winners of the slots matching a predicate.
+    func candidates(where predicate: (SlotKey) -> Bool) -> [Candidate] {
+        slots.compactMap { predicate($0.key) ? $0.value : nil }
+    }
+}
+
+extension FieldHistory: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let raw = try container.decode([String: Candidate].self)
+        for (text, candidate) in raw {
+            guard let key = SlotKey(text: text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "bad history slot \(text)")
+            }
+            slots[key] = candidate
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(Dictionary(uniqueKeysWithValues: slots.map { ($0.key.text, $0.value) }))
+    }
+}
+
+/// Everything the ownership engine keeps about one golden record: per field, just enough
+/// candidates to resolve any late event correctly, plus the consent log.
+///
+/// The store persists it as an opaque blob next to the record (`Codable`, JSON-friendly).
+public struct RecordPolicyState: Sendable, Hashable, Codable {
+    /// Histories by canonical field name.
+    public var fields: [String: FieldHistory]
+    /// Every distinct consent record ever applied (when, where, what), oldest first.
+    public var consentLog: [ConsentRecord]
+
+    public init(fields: [String: FieldHistory] = [:], consentLog: [ConsentRecord] = []) {
+        self.fields = fields
+        self.consentLog = consentLog
+    }
+
+    /// A record nothing was applied to yet.
+    public static let empty = RecordPolicyState()
+
+    enum CodingKeys: String, CodingKey {
+        case fields
+        case consentLog = "consent_log"
+    }
+
+    /// Adds consent records, keeping the log a sorted set (so it too is order-independent).
+    mutating func log(_ records: [ConsentRecord]) -> Bool {
+        var changed = false
+        for record in records where !consentLog.contains(record) {
+            consentLog.append(record)
+            changed = true
+        }
+        if changed {
+            consentLog.sort { ($0.at, $0.orderKey) < ($1.at, $1.orderKey) }
+        }
+        return changed
+    }
+}

@@ -1,0 +1,139 @@
+import CRMModel
+
+/// Who set a resolved value and which rule let it stand (`provenance` of DESIGN §5).
+public struct Provenance: Sendable, Hashable, Codable {
+    public var source: Source
+    public var system: String
+    public var eventID: String
+    public var occurredAt: Timestamp
+    /// The policy that decided (`owner`, `set-once`, …; `fill-if-empty` for a stand-in value).
+    public var rule: String
+
+    public init(source: Source, system: String, eventID: String, occurredAt: Timestamp, rule: String) {
+        self.source = source
+        self.system = system
+        self.eventID = eventID
+        self.occurredAt = occurredAt
+        self.rule = rule
+    }
+
+    init(_ candidate: Candidate, rule: String) {
+        self.init(source: candidate.source, system: candidate.system, eventID: candidate.eventID,
+                  occurredAt: candidate.occurredAt, rule: rule)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case source, system
+        case eventID = "event_id"
+        case occurredAt = "occurred_at"
+        case rule
+    }
+}
+
+/// The golden record's resolved content: a pure function of the events applied.
+public struct ResolvedRecord: Sendable, Hashable, Codable {
+    /// Resolved values by field name; a field without any value is absent (never `.null`).
+    public var fields: [String: FieldValue]
+    /// One entry per key of ``fields``.
+    public var provenance: [String: Provenance]
+    /// The consent log that travels with the contact (every distinct record, oldest first).
+    public var consent: [ConsentRecord]
+
+    public init(fields: [String: FieldValue] = [:], provenance: [String: Provenance] = [:], consent: [ConsentRecord] = []) {
+        self.fields = fields
+        self.provenance = provenance
+        self.consent = consent
+    }
+}
+
+/// A field whose resolved value changed (`changes[]` of an audit event).
+public struct FieldChange: Sendable, Hashable, Codable {
+    public var field: String
+    /// nil = the field had no value.
+    public var before: FieldValue?
+    public var after: FieldValue?
+    /// The rule that decided the new value.
+    public var rule: String
+
+    public init(field: String, before: FieldValue?, after: FieldValue?, rule: String) {
+        self.field = field
+        self.before = before
+        self.after = after
+        self.rule = rule
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(field, forKey: .field)
+        // Explicit nulls: the audit contract always has both `before` and `after`.
+        try container.encode(before ?? .null, forKey: .before)
+        try container.encode(after ?? .null, forKey: .after)
+        try container.encode(rule, forKey: .rule)
+    }
+}
+
+/// A value an event offered that the record did not take (`rejected[]` of an audit event).
+public struct RejectedValue: Sendable, Hashable, Codable {
+    public var field: String
+    public var value: FieldValue
+    /// The rule that refused it.
+    public var rule: String
+    /// Why, for people reading the audit trail ("crm owns job_title", "map may set at most mql").
+    public var reason: String
+
+    public init(field: String, value: FieldValue, rule: String, reason: String) {
+        self.field = field
+        self.value = value
+        self.rule = rule
+        self.reason = reason
+    }
+}
+
+/// A conflicting non-owner value on a critical field: the record keeps ``currentValue`` and a
+/// person decides (`review.requests.v1`).
+public struct FieldReview: Sendable, Hashable, Codable {
+    public var field: String
+    public var currentValue: FieldValue
+    /// Who set the current value.
+    public var current: Provenance?
+    public var proposedValue: FieldValue
+    /// The event that proposed the new value (its `rule` is `review`).
+    public var proposedBy: Provenance
+    /// The system of record whose authority an approval uses (first by source priority).
+    public var owner: Source
+
+    /// Stable per (field, proposing event): prefix it with the golden id for a review-request id,
+    /// so a redelivered or replayed event re-raises the same request instead of a second one.
+    public var key: String { "\(field):\(proposedBy.eventID)" }
+
+    public init(field: String, currentValue: FieldValue, current: Provenance?, proposedValue: FieldValue,
+                proposedBy: Provenance, owner: Source) {
+        self.field = field
+        self.currentValue = currentValue
+        self.current = current
+        self.proposedValue = proposedValue
+        self.proposedBy = proposedBy
+        self.owner = owner
+    }
+}
+
+/// The outcome of applying one event (or one review approval) to a record.
+public struct Resolution: Sendable, Hashable {
+    /// The new history; persist it whenever ``stateChanged`` (even with no ``changes``: a later
+    /// event is resolved against it, e.g. a CRM echo moves the owner's latest timestamp).
+    public var state: RecordPolicyState
+    /// The record resolved from ``state``.
+    public var record: ResolvedRecord
+    /// Resolved fields whose value differs from before, sorted by field. Empty = a no-op write
+    /// (e.g. an echo of crmsync's own write): no audit event, no output.
+    public var changes: [FieldChange]
+    /// Offered values the record did not take, sorted by field.
+    public var rejected: [RejectedValue]
+    /// Review requests opened by this event, sorted by field.
+    public var reviews: [FieldReview]
+    /// Whether ``state`` differs from the state passed in.
+    public var stateChanged: Bool
+
+    /// True when the record's values did not change.
+    public var isNoOp: Bool { changes.isEmpty }
+}

@@ -1,0 +1,178 @@
+import ArgumentParser
+import CRMModel
+import Dedup
+import Foundation
+import Store
+
+/// `crmsync records ...`
+struct RecordsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "records",
+        abstract: "Inspect golden records.",
+        subcommands: [Get.self]
+    )
+
+    /// `crmsync records get (--email E | --id ID | --external SYSTEM:ID) [--json]`
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one golden record with its provenance, external ids and merge history.",
+            discussion: """
+            --email matches through the dedup match key (Gmail dots, +tags and case do not matter).
+            --id and --external of a record merged away show the record it was merged into.
+            Reads the store only; works while `crmsync run` is writing.
+            Exit codes: 0 found, 1 not found / ambiguous / store missing, 2 bad usage or configuration.
+            """
+        )
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(help: "A contact's email address (any spelling of the same mailbox).")
+        var email: String?
+
+        @Option(help: "A golden record id (c-…, a-…, d-…).")
+        var id: String?
+
+        @Option(help: "An external id as SYSTEM:ID, e.g. salesforce:0035e00000AbCdE.")
+        var external: String?
+
+        @Flag(help: "Print the DESIGN §5 golden record document (plus \"merges\") as JSON.")
+        var json = false
+
+        func run() async throws {
+            try await reportingFailures {
+                // Usage errors go through CLIFailure so they exit 2 like every other command's.
+                guard [email, id, external].compactMap({ $0 }).count == 1 else {
+                    throw CLIFailure.usage("give exactly one of --email, --id, --external")
+                }
+                if let external, Self.parseExternal(external) == nil {
+                    throw CLIFailure.usage("--external must be SYSTEM:ID, e.g. salesforce:003A")
+                }
+                let configuration = try common.load()
+                let store: SQLiteStore
+                do {
+                    store = try SQLiteStore.openForReading(path: configuration.store)
+                } catch {
+                    throw CLIFailure.other((error as? StoreError)?.message ?? "\(error)")
+                }
+                let found: (requested: String, document: GoldenRecordDocument, merges: [MergeEntry])
+                do {
+                    found = try store.read { reader in try lookUp(reader) }
+                } catch let failure as CLIFailure {
+                    throw failure
+                } catch let error as StoreError {
+                    throw CLIFailure.other("store \(configuration.store): \(error.message)")
+                } catch {
+                    throw CLIFailure.other("store \(configuration.store): \(error)")
+                }
+                if json {
+                    try printJSON(RecordJSON(document: found.document, merges: found.merges))
+                } else {
+                    printRecord(found.document, merges: found.merges, requested: found.requested)
+                }
+            }
+        }
+
+        private func lookUp(_ reader: any StoreReader) throws -> (requested: String, document: GoldenRecordDocument, merges: [MergeEntry]) {
+            let requestedID: GoldenID
+            let label: String
+            if let email {
+                let key = IdentityKey.email(matching: email)
+                let match = try reader.records(with: key, entity: .contact, limit: 10)
+                switch match.recordIDs.count {
+                case 0: throw CLIFailure.other("no contact with email \(email) (match key \(key.value))")
+                case 1: requestedID = match.recordIDs[0]
+                default:
+                    throw CLIFailure.other("email \(email) matches \(match.total) records (\(match.recordIDs.joined(separator: ", "))); use --id")
+                }
+                label = "email \(email)"
+            } else if let external, let reference = Self.parseExternal(external) {
+                var hit: GoldenID?
+                for entity in Entity.allCases {
+                    if let id = try reader.goldenID(for: reference, entity: entity) { hit = id; break }
+                }
+                guard let hit else { throw CLIFailure.other("no record with external id \(reference)") }
+                requestedID = hit
+                label = "external id \(reference)"
+            } else if let id {
+                requestedID = id
+                label = "id \(id)"
+            } else {
+                throw CLIFailure.usage("give exactly one of --email, --id, --external")
+            }
+            guard let record = try reader.liveRecord(requestedID) else {
+                throw CLIFailure.other("no golden record with \(label)")
+            }
+            let document = GoldenRecordDocument(record: record, externalIDs: try reader.externalIDs(of: record.id))
+            return (requestedID, document, try reader.merges(involving: record.id))
+        }
+
+        static func parseExternal(_ text: String) -> ExternalReference? {
+            guard let colon = text.firstIndex(of: ":") else { return nil }
+            let system = String(text[..<colon]), id = String(text[text.index(after: colon)...])
+            guard !system.isEmpty, !id.isEmpty else { return nil }
+            return ExternalReference(system: system, id: id)
+        }
+
+        private func printRecord(_ document: GoldenRecordDocument, merges: [MergeEntry], requested: GoldenID) {
+            print("\(document.entity.rawValue) \(document.id)  version \(document.version)  updated \(document.updatedAt)")
+            if requested != document.id { print("  (\(requested) was merged into this record)") }
+            if let deletedAt = document.deletedAt { print("  deleted at \(deletedAt) (soft delete)") }
+            if let mergedInto = document.mergedInto { print("  merged into \(mergedInto)") }
+            print("external ids:")
+            if document.externalIDs.isEmpty { print("  (none)") }
+            for system in document.externalIDs.keys.sorted() {
+                print("  \(system): \(document.externalIDs[system, default: []].joined(separator: ", "))")
+            }
+            print("fields:")
+            if document.fields.isEmpty { print("  (none)") }
+            let width = document.fields.keys.map(\.count).max() ?? 0
+            for name in document.fields.keys.sorted() {
+                let value = document.fields[name].map(Self.render) ?? ""
+                var line = "  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value
+                if let origin = document.provenance[name] {
+                    line += "    ← \(origin.source.rawValue)/\(origin.system) by \(origin.rule), event \(origin.eventID) at \(origin.occurredAt)"
+                }
+                print(line)
+            }
+            if !document.consent.isEmpty {
+                print("consent:")
+                for consent in document.consent {
+                    print("  \(consent.channel)\(consent.purpose.map { "/\($0)" } ?? ""): \(consent.granted ? "granted" : "withdrawn") at \(consent.at) via \(consent.source.rawValue)/\(consent.system)")
+                }
+            }
+            print("merge history:")
+            if merges.isEmpty { print("  (none)") }
+            for merge in merges {
+                let ids = merge.absorbedExternalIDs.keys.sorted().map { "\($0):\(merge.absorbedExternalIDs[$0, default: []].joined(separator: ","))" }
+                print("  \(merge.mergedAt)  \(merge.absorbedID) → \(merge.survivorID)  (\(merge.reason)\(merge.eventID.map { ", event \($0)" } ?? ""))"
+                      + (ids.isEmpty ? "" : "  absorbed ids \(ids.joined(separator: " "))"))
+            }
+        }
+
+        static func render(_ value: FieldValue) -> String {
+            switch value {
+            case .string(let text): return text
+            case .number(let number): return "\(number)"
+            case .bool(let flag): return flag ? "true" : "false"
+            case .timestamp(let time): return time.rfc3339
+            case .set(let values): return values.joined(separator: "; ")
+            case .consent(let records): return "\(records.count) consent record(s)"
+            case .null: return "null"
+            }
+        }
+    }
+}
+
+/// The `--json` output: the golden record document plus its merge history.
+private struct RecordJSON: Encodable {
+    let document: GoldenRecordDocument
+    let merges: [MergeEntry]
+
+    private enum Keys: String, CodingKey { case merges }
+
+    func encode(to encoder: any Encoder) throws {
+        try document.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(merges, forKey: .merges)
+    }
+}

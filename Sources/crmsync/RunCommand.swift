@@ -1,0 +1,106 @@
+import ArgumentParser
+import CRMModel
+import CrmsyncConfig
+import Dedup
+import Foundation
+import Kafka
+import Logging
+import Ownership
+import Pipeline
+import Store
+
+/// `crmsync run`: the processor.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the processor: consume the four source topics, keep the golden records, publish the outputs.",
+        discussion: """
+        One active instance per store (a lock file next to it enforces this). SIGINT/SIGTERM shut
+        down gracefully: the current batch commits, the outbox is flushed, the consumer leaves the
+        group. Exit codes: 0 clean shutdown, 1 unexpected failure, 2 bad configuration,
+        3 Kafka failure, 5 store failure or store already in use.
+        """
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Most source records applied per store transaction.")
+    var batchSize: Int = 500
+
+    func run() async throws {
+        try await reportingFailures {
+            let configuration = try common.load()
+            let logger = Logger(label: "crmsync.run")
+            guard (1...10_000).contains(batchSize) else { throw CLIFailure.usage("--batch-size must be between 1 and 10000") }
+            let lock = try StoreLock(storePath: configuration.store)
+            defer { lock.release() }
+            let store: SQLiteStore
+            do {
+                store = try SQLiteStore(path: configuration.store)
+            } catch {
+                throw CLIFailure.store("\(error)")
+            }
+            let writer = try Stages.writeStage(configuration, store: store, logger: logger)
+            let producer: KafkaProducer
+            do {
+                producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: configuration.brokers, overrides: configuration.kafka), logger: logger)
+            } catch {
+                throw CLIFailure.kafka("\(error)")
+            }
+            let relay = OutboxRelay(outbox: StoreOutbox(store: store), producer: producer, logger: logger)
+            var settings = Processor.Settings(
+                topics: TopicRole.sources.map(configuration.topic),
+                consumer: ConsumerConfiguration(bootstrapServers: configuration.brokers, groupID: configuration.groupID, overrides: configuration.kafka)
+            )
+            settings.maxBatch = batchSize
+            let processor: Processor
+            do {
+                processor = try Processor(settings: settings, writer: writer, relay: relay, logger: logger)
+            } catch {
+                throw CLIFailure.kafka("\(error)")
+            }
+            logger.notice("crmsync run: consuming \(settings.topics.joined(separator: ", ")) from \(configuration.brokers), store \(configuration.store)")
+
+            let work = Task { try await processor.run() }
+            let signalWatcher = Task {
+                let signal = await ShutdownSignal.wait()
+                logger.notice("signal \(signal): finishing the current batch and shutting down")
+                work.cancel()
+            }
+            defer { signalWatcher.cancel() }
+            do {
+                try await work.value
+            } catch is CancellationError {
+                // Graceful shutdown.
+            } catch let error as KafkaError {
+                await producer.close()
+                throw CLIFailure.kafka("\(error)")
+            }
+            await producer.close()
+            logger.notice("crmsync run: stopped cleanly")
+        }
+    }
+}
+
+/// An exclusive lock next to the SQLite store, so two processors never share one store.
+final class StoreLock {
+    private let descriptor: Int32
+    let path: String
+
+    init(storePath: String) throws {
+        path = storePath + ".lock"
+        descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CLIFailure.store("cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw CLIFailure.store("the store \(storePath) is in use by another `crmsync run` (lock \(path)); one active instance per store")
+        }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}

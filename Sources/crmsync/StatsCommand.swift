@@ -1,0 +1,81 @@
+import ArgumentParser
+import CRMModel
+import CrmsyncConfig
+import Foundation
+import Store
+
+/// `crmsync stats`: the accounting identity and record counts (DESIGN §6, §7).
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Show what happened to every input event: applied, duplicate, held for review or dead-lettered.",
+        discussion: "Reads the store; works while `crmsync run` is running."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    struct Report: Encodable {
+        struct Events: Encodable {
+            var total = 0, applied = 0, duplicate = 0, review = 0, deadLettered = 0
+            enum CodingKeys: String, CodingKey {
+                case total, applied, duplicate, review
+                case deadLettered = "dead_lettered"
+            }
+        }
+        struct SourceStats: Encodable {
+            var events = 0
+            var lastAppliedAt: String?
+            enum CodingKeys: String, CodingKey {
+                case events
+                case lastAppliedAt = "last_applied_at"
+            }
+        }
+        var events = Events()
+        var records: [String: Int] = [:]
+        var sources: [String: SourceStats] = [:]
+    }
+
+    func run() async throws {
+        try await reportingFailures {
+            let configuration = try common.load(quietByDefault: true)
+            let store: SQLiteStore
+            do {
+                store = try SQLiteStore.openForReading(path: configuration.store)
+            } catch {
+                throw CLIFailure.store("\(error)")
+            }
+            let (counts, records) = try store.read { reader in (try reader.outcomeCounts(), try reader.recordCounts()) }
+            var report = Report()
+            for entity in [Entity.contact, .account, .deal] { report.records[entity.rawValue] = records[entity] ?? 0 }
+            for count in counts {
+                let n = Int(count.count)
+                report.events.total += n
+                switch count.outcome {
+                case .applied: report.events.applied += n
+                case .duplicate: report.events.duplicate += n
+                case .review: report.events.review += n
+                case .deadLettered: report.events.deadLettered += n
+                }
+                var source = report.sources[count.source] ?? Report.SourceStats()
+                source.events += n
+                if count.outcome == .applied, let last = count.lastAt?.rfc3339 {
+                    source.lastAppliedAt = max(source.lastAppliedAt ?? "", last)
+                }
+                report.sources[count.source] = source
+            }
+            if json {
+                try printJSON(report)
+                return
+            }
+            let e = report.events
+            print("events: \(e.total) = \(e.applied) applied + \(e.duplicate) duplicate + \(e.review) held for review + \(e.deadLettered) dead-lettered")
+            print("records: " + report.records.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)s" }.joined(separator: ", "))
+            for (name, source) in report.sources.sorted(by: { $0.key < $1.key }) {
+                print("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(source.events) events, last applied \(source.lastAppliedAt ?? "never")")
+            }
+        }
+    }
+}
