@@ -119,7 +119,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Kafka", "CrmsyncConfig", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "Kafka", "CrmsyncConfig", "Audit", .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "StoreTests",

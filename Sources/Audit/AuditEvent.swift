@@ -142,6 +142,12 @@ public struct AuditProblem: Sendable, Hashable, CustomStringConvertible {
     public var seq: Int
     public var problem: String
     public var description: String { "\(goldenID) seq \(seq): \(problem)" }
+
+    public init(goldenID: String, seq: Int, problem: String) {
+        self.goldenID = goldenID
+        self.seq = seq
+        self.problem = problem
+    }
 }
 
 /// Checks hash chains: every record's events start at seq 1, have no gaps or repeats, each

@@ -53,12 +53,12 @@ extension OutboxMessage {
     /// Stores a Kafka record in the outbox.
     init(_ message: ProducerMessage, at time: Timestamp) {
         self.init(topic: message.topic, key: message.key.map { Data($0) }, value: Data(message.value ?? []),
-                  headers: message.headers.map { OutboxHeader($0.name, $0.stringValue ?? "") }, createdAt: time)
+                  headers: message.headers.map { OutboxHeader($0.name, bytes: $0.value.map { Data($0) }) }, createdAt: time)
     }
 
     /// The Kafka record to publish.
     var producerMessage: ProducerMessage {
         ProducerMessage(topic: topic, key: key.map { Array($0) }, value: Array(value),
-                        headers: headers.map { KafkaHeader(name: $0.name, string: $0.value) })
+                        headers: headers.map { KafkaHeader(name: $0.name, value: $0.value.map { Array($0) }) })
     }
 }

@@ -88,6 +88,10 @@ public final class Processor: Sendable {
                 try consumer.storeOffsets(result.nextOffsets)
                 if attempt > 0 { try consumer.resume(Array(partitions)) }
                 relay.wake()
+                logger.info("batch committed", metadata: [
+                    "records": "\(pending.count)",
+                    "outcomes": "\(result.outcomes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
+                ])
                 settings.onBatchCommitted?(result)
                 return
             } catch let failure as TransientFailure {

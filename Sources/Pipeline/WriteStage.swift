@@ -207,6 +207,11 @@ public final class WriteStage: BatchWriter {
         for review in resolved.reviews {
             try openFieldReview(review, record: record, event: event, tx: tx, now: now)
         }
+        // A weaker key pointed at someone whose stronger key differs (colleagues sharing a
+        // switchboard): they stay two records, and a person gets to look at it.
+        if !resolution.conflicts.isEmpty {
+            try openConflictReview(resolution.conflicts, record: record, event: event, tx: tx, now: now)
+        }
         _ = try tx.rememberEvent(RememberedEvent(system: event.system, eventID: event.eventID, source: event.source,
                                                  outcome: .applied, goldenID: record.id, seenAt: now))
         try tx.countOutcome(.applied, source: source, at: now)
@@ -254,6 +259,21 @@ public final class WriteStage: BatchWriter {
                                                               body: body, topic: topics.review, at: now), at: now))
     }
 
+    private func openConflictReview(_ conflicts: [IdentityConflict], record: GoldenRecord, event: CanonicalEvent, tx: any StoreTransaction, now: Timestamp) throws {
+        let candidates = conflicts.map { ScoredCandidate(goldenID: $0.goldenID, score: 0, tier: Self.tier(of: $0.key), reasons: ["shares \($0.key.kind.rawValue); \($0.differingKey) differs"]) }
+        let request = ReviewRequest(
+            id: ReviewRequest.makeID(kind: .identity, eventID: event.eventID, system: event.system, field: "conflict"),
+            goldenID: record.id, kind: .identity, reason: IdentityReviewReason.conflict.rawValue, eventID: event.eventID,
+            payload: Data(), candidates: candidates, createdAt: now)
+        guard try tx.openReviewRequest(request) else { return }
+        let body: [String: Any] = [
+            "reason": request.reason, "event_id": event.eventID, "system": event.system, "external_id": event.externalID,
+            "candidates": candidates.map { ["golden_id": $0.goldenID, "reasons": $0.reasons] },
+        ]
+        _ = try tx.enqueue(OutboxMessage(OutputRecords.review(id: request.id, goldenID: record.id, kind: "identity",
+                                                              body: body, topic: topics.review, at: now), at: now))
+    }
+
     private func appendAudit(for record: GoldenRecord, operation: AuditEvent.Operation, event: CanonicalEvent,
                              changes: [AuditEvent.Change], rejected: [AuditEvent.Rejection], tx: any StoreTransaction, now: Timestamp) throws {
         let head = try tx.auditHead(of: record.id) ?? AuditHead(seq: 0, lastHash: AuditEvent.genesisHash)
@@ -277,6 +297,15 @@ public final class WriteStage: BatchWriter {
                         changes: [AuditEvent.Change(field: "merged_into", before: nil, after: .string(survivor), rule: "merge")],
                         rejected: [], tx: tx, now: now)
         try publishGolden(tombstone, tx: tx, now: now)
+    }
+
+    private static func tier(of key: IdentityKey) -> MatchTier {
+        switch key {
+        case .email: .email
+        case .phone: .phone
+        case .companyDomain: .companyDomain
+        case .nameCompany, .lastNameCompany, .personName: .nameCompany
+        }
     }
 
     private static func flatten(_ ids: [String: [String]]) -> [String] {

@@ -143,7 +143,7 @@ enum DemoSamples {
     }
 
     static func events(_ configuration: CrmsyncConfiguration) -> [Sample] {
-        var clock: Int64 = 1_762_074_900_000
+        var clock: Int64 = 1793610840_000
         func sample(_ role: TopicRole, key: String, label: String, format: String?, _ json: String) -> Sample {
             clock += 1_000
             var headers = [KafkaHeader(name: "demo-label", string: label)]
@@ -156,19 +156,19 @@ enum DemoSamples {
             {"event_id":"crm-1","source":"crm","system":"salesforce","type":"contact.upserted","occurred_at":"2026-11-02T09:15:00+01:00","actor":"rep@acmecorp.io","entity":"contact","external_id":"003A000001","fields":{"email":"  Jane.Doe@gmail.com ","first_name":" Jane ","last_name":"Doe","job_title":"VP Engineering","phone":"(415) 555-0101","lifecycle_stage":"sql","lead_source":"Web"}}
             """),
             sample(.map, key: "1001", label: "HubSpot form sign-up: same person as janedoe+webinar@googlemail.com (duplicate sign-up)", format: "hubspot-webhook", """
-            [{"eventId":9001,"subscriptionId":1,"portalId":62515,"occurredAt":1762074960000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":1001,"changeSource":"FORM","propertyName":"email","propertyValue":"janedoe+webinar@googlemail.com"}]
+            [{"eventId":9001,"subscriptionId":1,"portalId":62515,"occurredAt":1793610960000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":1001,"changeSource":"FORM","propertyName":"email","propertyValue":"janedoe+webinar@googlemail.com"}]
             """),
             sample(.map, key: "1001", label: "HubSpot overwrites the job title the rep typed (MAP does not own it)", format: "hubspot-webhook", """
-            [{"eventId":9002,"subscriptionId":1,"portalId":62515,"occurredAt":1762075020000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":1001,"changeSource":"INTEGRATION","propertyName":"jobtitle","propertyValue":"Marketing Lead"}]
+            [{"eventId":9002,"subscriptionId":1,"portalId":62515,"occurredAt":1793611020000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":1001,"changeSource":"INTEGRATION","propertyName":"jobtitle","propertyValue":"Marketing Lead"}]
             """),
             sample(.billing, key: "cus_Q1", label: "Stripe customer created", format: nil, """
-            {"id":"evt_1Q","object":"event","type":"customer.created","created":1762075080,"data":{"object":{"id":"cus_Q1","object":"customer","email":"jane.doe@gmail.com","name":"Jane Doe","phone":"+1 415 555 0101"}}}
+            {"id":"evt_1Q","object":"event","type":"customer.created","created":1793611080,"data":{"object":{"id":"cus_Q1","object":"customer","email":"jane.doe@gmail.com","name":"Jane Doe","phone":"+1 415 555 0101"}}}
             """),
             sample(.product, key: "u-42", label: "Segment identify from the product", format: nil, """
             {"type":"identify","messageId":"seg-1","userId":"u-42","timestamp":"2026-11-02T09:20:00.000Z","traits":{"email":"JANE.DOE@GMAIL.COM","firstName":"Jane","lastName":"Doe"}}
             """),
             sample(.map, key: "1001", label: "Jane unsubscribes in HubSpot", format: "hubspot-webhook", """
-            [{"eventId":9003,"subscriptionId":1,"portalId":62515,"occurredAt":1762075200000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":1001,"changeSource":"EMAIL","propertyName":"hs_email_optout","propertyValue":"true"}]
+            [{"eventId":9003,"subscriptionId":1,"portalId":62515,"occurredAt":1793611800000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":1001,"changeSource":"EMAIL","propertyName":"hs_email_optout","propertyValue":"true"}]
             """),
             sample(.crm, key: "003A000002", label: "a truncated message (poison)", format: nil, """
             {"event_id":"crm-2","source":"crm","system":"salesforce","type":"contact.upserted","occurred_at":"2026-11-02T

@@ -36,6 +36,8 @@ struct StatsCommand: AsyncParsableCommand {
         var events = Events()
         var records: [String: Int] = [:]
         var sources: [String: SourceStats] = [:]
+        /// Next offset to consume per source topic and partition, as committed in the store.
+        var offsets: [String: [String: Int64]] = [:]
     }
 
     func run() async throws {
@@ -47,8 +49,14 @@ struct StatsCommand: AsyncParsableCommand {
             } catch {
                 throw CLIFailure.store("\(error)")
             }
-            let (counts, records) = try store.read { reader in (try reader.outcomeCounts(), try reader.recordCounts()) }
+            let topics = TopicRole.sources.map(configuration.topic)
+            let (counts, records, offsets) = try store.read { reader in
+                (try reader.outcomeCounts(), try reader.recordCounts(), try topics.map { ($0, try reader.consumedOffsets(topic: $0)) })
+            }
             var report = Report()
+            for (topic, partitions) in offsets where !partitions.isEmpty {
+                report.offsets[topic] = Dictionary(uniqueKeysWithValues: partitions.map { (String($0.key), $0.value) })
+            }
             for entity in [Entity.contact, .account, .deal] { report.records[entity.rawValue] = records[entity] ?? 0 }
             for count in counts {
                 let n = Int(count.count)

@@ -1,0 +1,62 @@
+import CRMModel
+import Foundation
+
+/// JSON text columns: deterministic encoding (sorted keys) and typed decoding of field values.
+enum JSONColumns {
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from text: String, column: String, id: String) throws(StoreError) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
+        } catch {
+            throw StoreError(.corruptRow, "\(column) of \(id) is not valid JSON for \(type): \(error)")
+        }
+    }
+
+    /// Field values typed through the ``FieldCatalogue`` (a timestamp stays a timestamp).
+    static func decodeFields(_ text: String, entity: Entity, id: String) throws(StoreError) -> [String: FieldValue] {
+        let decoder = JSONDecoder()
+        decoder.userInfo[TypedFields.entityKey] = entity
+        return try decode(TypedFields.self, from: text, column: "fields", id: id, decoder: decoder).values
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, from text: String, column: String, id: String,
+                                             decoder: JSONDecoder) throws(StoreError) -> T {
+        do {
+            return try decoder.decode(type, from: Data(text.utf8))
+        } catch {
+            throw StoreError(.corruptRow, "\(column) of \(id) is not valid JSON for \(type): \(error)")
+        }
+    }
+}
+
+/// Decodes `{name: value}` with each value typed by its catalogue kind on the entity.
+private struct TypedFields: Decodable {
+    static let entityKey = CodingUserInfoKey(rawValue: "crmsync.entity")!  // a constant, valid key
+
+    var values: [String: FieldValue] = [:]
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let entity = decoder.userInfo[Self.entityKey] as? Entity
+        let container = try decoder.container(keyedBy: Key.self)
+        for key in container.allKeys {
+            let nested = try container.superDecoder(forKey: key)
+            if let entity, let kind = FieldCatalogue.kind(of: key.stringValue, on: entity) {
+                values[key.stringValue] = try FieldValue(from: nested, kind: kind)
+            } else {
+                values[key.stringValue] = try FieldValue(from: nested)
+            }
+        }
+    }
+}

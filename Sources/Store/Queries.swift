@@ -1,0 +1,81 @@
+import GRDB
+
+/// Every statement the pipeline's hot path runs, in one place, so the scaling test can check
+/// the query plan of exactly the SQL the store executes.
+enum Queries {
+    static let crosswalkLookup = "SELECT golden_id FROM crosswalk WHERE entity = ? AND system = ? AND external_id = ?"
+    static let identifierCount = "SELECT record_count FROM identifier_counts WHERE entity = ? AND kind = ? AND value = ?"
+    static let identifierRecords = """
+        SELECT golden_id FROM identifiers WHERE entity = ? AND kind = ? AND value = ? ORDER BY golden_id LIMIT ?
+        """
+    static let identifiersOfRecord = "SELECT kind, value FROM identifiers WHERE golden_id = ?"
+    static let externalIDsOfRecord = "SELECT system, external_id FROM crosswalk WHERE golden_id = ?"
+    static let recordByID = "SELECT * FROM records WHERE id = ?"
+    static let recordExists = "SELECT 1 FROM records WHERE id = ?"
+    static let recordVersion = "SELECT version FROM records WHERE id = ?"
+    static let updateRecord = """
+        UPDATE records SET entity = ?2, version = ?3, fields = ?4, provenance = ?5, consent = ?6, policy_state = ?7,
+                           deleted_at = ?8, merged_into = ?9, created_at = ?10, updated_at = ?11
+        WHERE id = ?1
+        """
+    static let repointCrosswalk = "UPDATE crosswalk SET golden_id = ? WHERE golden_id = ?"
+    static let deleteIdentifiersOfRecord = "DELETE FROM identifiers WHERE golden_id = ?"
+    static let repointTombstones = "UPDATE records SET merged_into = ? WHERE merged_into = ?"
+    static let mergesInvolving = """
+        SELECT * FROM merges WHERE survivor_id = ?1
+        UNION ALL
+        SELECT * FROM merges WHERE absorbed_id = ?1
+        ORDER BY id
+        """
+    static let rememberedEvent = "SELECT * FROM events WHERE system = ? AND event_id = ?"
+    static let updateEventOutcome = "UPDATE events SET outcome = ?, golden_id = ? WHERE system = ? AND event_id = ?"
+    static let purgeEvents = "DELETE FROM events WHERE seen_at < ?"
+    static let reviewByID = "SELECT * FROM review_requests WHERE id = ?"
+    static let reviewsByStatus = "SELECT * FROM review_requests WHERE status = ? ORDER BY created_at, id LIMIT ?"
+    static let resolveReview = "UPDATE review_requests SET status = ?, resolved_at = ? WHERE id = ? AND status = 'open'"
+    static let unsentOutbox = "SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?"
+    static let outboxByTopicKey = "SELECT * FROM outbox WHERE topic = ? AND key = ? ORDER BY id"
+    static let markSent = "UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL"
+    static let offsetsOfTopic = "SELECT partition, next_offset FROM consumed_offsets WHERE topic = ?"
+    static let auditHead = "SELECT seq, last_hash FROM audit_heads WHERE golden_id = ?"
+
+    /// The hot-path statements with sample arguments, for `EXPLAIN QUERY PLAN`.
+    static let hotPath: [(name: String, sql: String, arguments: StatementArguments)] = [
+        ("crosswalk lookup", crosswalkLookup, ["contact", "salesforce", "x"]),
+        ("identifier count", identifierCount, ["contact", "email", "x"]),
+        ("records by identifier", identifierRecords, ["contact", "email", "x", 4]),
+        ("identifiers of a record", identifiersOfRecord, ["c-x"]),
+        ("external ids of a record", externalIDsOfRecord, ["c-x"]),
+        ("record by id", recordByID, ["c-x"]),
+        ("record exists", recordExists, ["c-x"]),
+        ("record version", recordVersion, ["c-x"]),
+        ("update record", updateRecord, ["c-x", "contact", 1, "{}", "{}", "[]", "", nil, nil, 0, 0]),
+        ("merge: re-point crosswalk", repointCrosswalk, ["c-a", "c-b"]),
+        ("merge: move identifiers", deleteIdentifiersOfRecord, ["c-b"]),
+        ("merge: re-point tombstones", repointTombstones, ["c-a", "c-b"]),
+        ("merge history", mergesInvolving, ["c-x"]),
+        ("remembered event", rememberedEvent, ["salesforce", "e"]),
+        ("update event outcome", updateEventOutcome, ["applied", "c-x", "salesforce", "e"]),
+        ("purge event ids", purgeEvents, [0]),
+        ("review by id", reviewByID, ["rv-x"]),
+        ("open reviews", reviewsByStatus, ["open", 50]),
+        ("resolve review", resolveReview, ["approved", 0, "rv-x"]),
+        ("unsent outbox", unsentOutbox, [500]),
+        ("outbox by topic and key", outboxByTopicKey, ["audit.events.v1", "c-x"]),
+        ("mark sent", markSent, [0, 1]),
+        ("consumed offsets", offsetsOfTopic, ["crm.events.v1"]),
+        ("audit head", auditHead, ["c-x"]),
+    ]
+}
+
+extension SQLiteStore {
+    /// `EXPLAIN QUERY PLAN` of every hot-path statement: name, SQL and the plan's detail lines.
+    public func hotPathQueryPlans() throws -> [(name: String, sql: String, plan: [String])] {
+        try readRaw { db in
+            try Queries.hotPath.map { query in
+                let rows = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query.sql, arguments: query.arguments)
+                return (query.name, query.sql, try rows.map { try $0.decode(String.self, forColumn: "detail") })
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import CRMModel
+import Dedup
+import Foundation
+import GRDB
+
+/// The embedded default store: one SQLite file in WAL mode through a GRDB `DatabasePool`
+/// (one writer, concurrent readers), so read-only commands work while `crmsync run` writes.
+public final class SQLiteStore: GoldenStore {
+    /// The database file.
+    public let path: String
+    /// Whether this instance can only read (opened with ``openForReading(path:)``).
+    public let isReadOnly: Bool
+    // DatabasePool is Sendable (GRDB serializes access itself); `let` keeps this class Sendable.
+    private let pool: DatabasePool
+
+    /// Opens the store at `path` for reading and writing, creating the file if needed, and
+    /// applies pending migrations.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        self.isReadOnly = false
+        do {
+            pool = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false))
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw Self.wrap(error, "cannot open the store at \(path)")
+        }
+    }
+
+    private init(path: String, readOnlyPool: DatabasePool) {
+        self.path = path
+        self.isReadOnly = true
+        self.pool = readOnlyPool
+    }
+
+    /// Opens an existing store read-only (never creates one): `records`, `audit`, `stats`,
+    /// `review list`. A missing file or a schema of another version is a one-line error.
+    public static func openForReading(path: String) throws(StoreError) -> SQLiteStore {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(.missingStore, "no store at \(path) (run `crmsync run` or pass --store PATH)")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration(readOnly: true))
+        } catch {
+            throw wrap(error, "cannot open the store at \(path)")
+        }
+        let state: (applied: Set<String>, known: Set<String>)
+        do {
+            state = try pool.read { db in
+                (try Schema.migrator.appliedIdentifiers(db), Set(Schema.migrator.migrations))
+            }
+        } catch {
+            throw StoreError(.schema, "\(path) is not a crmsync store: \(error)")
+        }
+        guard state.applied == state.known else {
+            let missing = state.known.subtracting(state.applied).sorted()
+            let unknown = state.applied.subtracting(state.known).sorted()
+            throw StoreError(.schema, unknown.isEmpty
+                ? "\(path) needs migrations \(missing.joined(separator: ", ")) (start `crmsync run` once to apply them)"
+                : "\(path) was written by a newer crmsync (migrations \(unknown.joined(separator: ", ")))")
+        }
+        return SQLiteStore(path: path, readOnlyPool: pool)
+    }
+
+    /// Identifiers of the migrations this binary knows, in order.
+    public static var migrationIdentifiers: [String] { Schema.migrator.migrations }
+
+    /// Identifiers of the migrations applied to this store.
+    public func appliedMigrations() throws(StoreError) -> [String] {
+        do {
+            return try pool.read { db in try Schema.migrator.appliedMigrations(db) }
+        } catch {
+            throw Self.wrap(error, "reading the migration state")
+        }
+    }
+
+    public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        do {
+            return try pool.write { db in try body(SQLiteTransaction(db)) }
+        } catch let error as DatabaseError {
+            throw Self.wrap(error, "write transaction")
+        }
+    }
+
+    public func read<T>(_ body: (any StoreReader) throws -> T) throws -> T {
+        do {
+            return try pool.read { db in try body(SQLiteTransaction(db)) }
+        } catch let error as DatabaseError {
+            throw Self.wrap(error, "read")
+        }
+    }
+
+    /// Runs raw SQL read access for diagnostics and tests (`EXPLAIN QUERY PLAN`, integrity checks).
+    public func readRaw<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    /// Runs raw SQL in a write transaction, for bulk loads (benchmarks, scaling tests).
+    public func writeRaw<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.write(body)
+    }
+
+    /// Forgets event ids first seen before `time` (default retention: 30 days, DESIGN §4).
+    @discardableResult
+    public func purgeEventIDs(olderThan time: Timestamp) throws -> Int {
+        try write { try $0.purgeEventIDs(olderThan: time) }
+    }
+
+    /// The default retention of remembered event ids.
+    public static let defaultEventRetentionMilliseconds: Int64 = 30 * 86_400_000
+
+    private static func configuration(readOnly: Bool) -> Configuration {
+        var configuration = Configuration()
+        configuration.readonly = readOnly
+        // A writer holds the lock for one batch; waiting a few seconds beats failing.
+        configuration.busyMode = .timeout(5)
+        configuration.label = "crmsync.store"
+        if !readOnly {
+            configuration.prepareDatabase { db in
+                // WAL + NORMAL survives a process crash (the crash test's SIGKILL) without an
+                // fsync per commit; only an OS crash may lose the last commits.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+        }
+        return configuration
+    }
+
+    static func wrap(_ error: any Error, _ context: String) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if let error = error as? DatabaseError {
+            let code = error.resultCode
+            if code == .SQLITE_BUSY || code == .SQLITE_LOCKED {
+                return StoreError(.busy, "\(context): \(error.message ?? "database is busy")")
+            }
+            if code == .SQLITE_NOTADB || code == .SQLITE_CORRUPT {
+                return StoreError(.schema, "\(context): not a crmsync store (\(error.message ?? "\(code)"))")
+            }
+            return StoreError(.sqlite, "\(context): \(error.message ?? "\(code)")")
+        }
+        return StoreError(.sqlite, "\(context): \(error)")
+    }
+}

@@ -1,0 +1,432 @@
+import CRMModel
+import Dedup
+import Foundation
+import GRDB
+
+/// ``StoreTransaction`` over one GRDB connection inside `DatabasePool.write` / `.read`.
+/// Lives only for the duration of the closure it is passed to.
+final class SQLiteTransaction: StoreTransaction {
+    private let db: Database
+
+    init(_ db: Database) {
+        self.db = db
+    }
+
+    // MARK: IdentityLookup
+
+    func goldenID(for reference: ExternalReference, entity: Entity) throws -> GoldenID? {
+        try String.fetchOne(db, sql: Queries.crosswalkLookup, arguments: [entity.rawValue, reference.system, reference.id])
+    }
+
+    func records(with key: IdentityKey, entity: Entity, limit: Int) throws -> IdentifierMatch {
+        let total = try Int.fetchOne(db, sql: Queries.identifierCount, arguments: [entity.rawValue, key.kind.rawValue, key.value]) ?? 0
+        guard total > 0 else { return .none }
+        let ids = try String.fetchAll(db, sql: Queries.identifierRecords, arguments: [entity.rawValue, key.kind.rawValue, key.value, limit])
+        return IdentifierMatch(recordIDs: ids, total: total)
+    }
+
+    func identity(of id: GoldenID) throws -> RecordIdentity {
+        var keys = Set<IdentityKey>()
+        for row in try Row.fetchAll(db, sql: Queries.identifiersOfRecord, arguments: [id]) {
+            let kindName = try row.decode(String.self, forColumn: "kind")
+            guard let kind = IdentityKey.Kind(rawValue: kindName) else {
+                throw StoreError(.corruptRow, "identifier of \(id) has unknown kind \(kindName)")
+            }
+            keys.insert(IdentityKey(kind: kind, value: try row.decode(String.self, forColumn: "value")))
+        }
+        let external = try externalIDs(of: id).mapValues(Set.init)
+        return RecordIdentity(id: id, keys: keys, externalIDs: external)
+    }
+
+    // MARK: Records
+
+    func record(_ id: GoldenID) throws -> GoldenRecord? {
+        guard let row = try Row.fetchOne(db, sql: Queries.recordByID, arguments: [id]) else { return nil }
+        return try Self.decodeRecord(row)
+    }
+
+    func liveRecord(_ id: GoldenID) throws -> GoldenRecord? {
+        guard let found = try record(id) else { return nil }
+        // Tombstones point straight at the survivor (merges re-point older tombstones), so one hop suffices.
+        guard let survivor = found.mergedInto else { return found }
+        return try record(survivor)
+    }
+
+    func externalIDs(of id: GoldenID) throws -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for row in try Row.fetchAll(db, sql: Queries.externalIDsOfRecord, arguments: [id]) {
+            result[try row.decode(String.self, forColumn: "system"), default: []]
+                .append(try row.decode(String.self, forColumn: "external_id"))
+        }
+        return result.mapValues { $0.sorted() }
+    }
+
+    func insertRecord(_ record: GoldenRecord) throws {
+        guard try Bool.fetchOne(db, sql: Queries.recordExists, arguments: [record.id]) == nil else {
+            throw StoreError(.duplicateRecord, "record \(record.id) exists already")
+        }
+        try db.execute(sql: """
+            INSERT INTO records (id, entity, version, fields, provenance, consent, policy_state, deleted_at,
+                                 merged_into, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: try Self.recordArguments(record))
+    }
+
+    func updateRecord(_ record: GoldenRecord) throws {
+        guard let stored = try Int64.fetchOne(db, sql: Queries.recordVersion, arguments: [record.id]) else {
+            throw StoreError(.notFound, "record \(record.id) does not exist")
+        }
+        guard record.version == stored + 1 else {
+            throw StoreError(.versionConflict, "record \(record.id) is at version \(stored); an update must write version \(stored + 1), not \(record.version)")
+        }
+        let arguments = try Self.recordArguments(record)
+        try db.execute(sql: Queries.updateRecord, arguments: arguments)
+    }
+
+    // MARK: Identity graph
+
+    func link(_ reference: ExternalReference, entity: Entity, to id: GoldenID, eventID: String?, at time: Timestamp) throws {
+        try db.execute(sql: """
+            INSERT INTO crosswalk (entity, system, external_id, golden_id, event_id, linked_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (entity, system, external_id) DO UPDATE
+                SET golden_id = excluded.golden_id, event_id = excluded.event_id, linked_at = excluded.linked_at
+                WHERE golden_id <> excluded.golden_id
+            """, arguments: [entity.rawValue, reference.system, reference.id, id, eventID, time.epochMilliseconds])
+    }
+
+    func index(_ keys: [IdentityKey], entity: Entity, for id: GoldenID) throws {
+        for key in Set(keys) {
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO identifiers (entity, kind, value, golden_id) VALUES (?, ?, ?, ?)
+                """, arguments: [entity.rawValue, key.kind.rawValue, key.value, id])
+            if db.changesCount > 0 {
+                try adjustCount(entity: entity.rawValue, kind: key.kind.rawValue, value: key.value, by: 1)
+            }
+        }
+    }
+
+    private func adjustCount(entity: String, kind: String, value: String, by delta: Int) throws {
+        try db.execute(sql: """
+            INSERT INTO identifier_counts (entity, kind, value, record_count) VALUES (?, ?, ?, ?)
+            ON CONFLICT (entity, kind, value) DO UPDATE SET record_count = record_count + excluded.record_count
+            """, arguments: [entity, kind, value, delta])
+    }
+
+    func mergeIdentity(absorbed: GoldenID, into survivor: GoldenID, reason: String, eventID: String?,
+                       at time: Timestamp) throws -> MergeEntry {
+        guard absorbed != survivor else { throw StoreError(.invalidMerge, "cannot merge \(survivor) into itself") }
+        guard let absorbedRecord = try record(absorbed) else { throw StoreError(.notFound, "merge: no record \(absorbed)") }
+        guard let survivorRecord = try record(survivor) else { throw StoreError(.notFound, "merge: no record \(survivor)") }
+        guard absorbedRecord.entity == survivorRecord.entity else {
+            throw StoreError(.invalidMerge, "cannot merge \(absorbedRecord.entity) \(absorbed) into \(survivorRecord.entity) \(survivor)")
+        }
+        guard absorbedRecord.mergedInto == nil, survivorRecord.mergedInto == nil else {
+            throw StoreError(.invalidMerge, "cannot merge \(absorbed) into \(survivor): one of them is merged away already")
+        }
+        let external = try externalIDs(of: absorbed)
+        try db.execute(sql: Queries.repointCrosswalk, arguments: [survivor, absorbed])
+
+        let entity = absorbedRecord.entity.rawValue
+        let moved = try Row.fetchAll(db, sql: Queries.identifiersOfRecord, arguments: [absorbed])
+        try db.execute(sql: Queries.deleteIdentifiersOfRecord, arguments: [absorbed])
+        for row in moved {
+            let kind = try row.decode(String.self, forColumn: "kind")
+            let value = try row.decode(String.self, forColumn: "value")
+            try db.execute(sql: "INSERT OR IGNORE INTO identifiers (entity, kind, value, golden_id) VALUES (?, ?, ?, ?)",
+                           arguments: [entity, kind, value, survivor])
+            // Already on the survivor: the identifier now has one record fewer.
+            if db.changesCount == 0 { try adjustCount(entity: entity, kind: kind, value: value, by: -1) }
+        }
+
+        var tombstone = absorbedRecord
+        tombstone.mergedInto = survivor
+        tombstone.version += 1
+        tombstone.updatedAt = time
+        try updateRecord(tombstone)
+        // Earlier tombstones of the absorbed record now point at the survivor: one hop always.
+        try db.execute(sql: Queries.repointTombstones, arguments: [survivor, absorbed])
+
+        let entry = MergeEntry(survivorID: survivor, absorbedID: absorbed, reason: reason, eventID: eventID,
+                               mergedAt: time, absorbedExternalIDs: external)
+        try db.execute(sql: """
+            INSERT INTO merges (survivor_id, absorbed_id, reason, event_id, merged_at, absorbed_external_ids)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [survivor, absorbed, reason, eventID, time.epochMilliseconds, try JSONColumns.encode(external)])
+        return entry
+    }
+
+    func applyIdentity(_ resolution: IdentityResolution, event: NormalizedEvent, at time: Timestamp) throws -> AppliedIdentity? {
+        let entity = event.event.entity
+        let eventID = event.event.eventID
+        let applied: AppliedIdentity
+        switch resolution.decision {
+        case .review, .notFound:
+            return nil
+        case .existing(let id, _):
+            applied = AppliedIdentity(goldenID: id, created: false, absorbed: [])
+        case .create(let id):
+            try insertRecord(GoldenRecord(id: id, entity: entity, createdAt: time, updatedAt: time))
+            applied = AppliedIdentity(goldenID: id, created: true, absorbed: [])
+        case .merge(let survivor, let absorbed, let reason):
+            for id in absorbed {
+                _ = try mergeIdentity(absorbed: id, into: survivor, reason: reason.rawValue, eventID: eventID, at: time)
+            }
+            applied = AppliedIdentity(goldenID: survivor, created: false, absorbed: absorbed)
+        }
+        for reference in resolution.references {
+            try link(reference, entity: entity, to: applied.goldenID, eventID: eventID, at: time)
+        }
+        try index(resolution.keys, entity: entity, for: applied.goldenID)
+        return applied
+    }
+
+    func merges(involving id: GoldenID) throws -> [MergeEntry] {
+        let rows = try Row.fetchAll(db, sql: Queries.mergesInvolving, arguments: [id])
+        return try rows.map { row in
+            let survivor = try row.decode(String.self, forColumn: "survivor_id")
+            return MergeEntry(
+                survivorID: survivor,
+                absorbedID: try row.decode(String.self, forColumn: "absorbed_id"),
+                reason: try row.decode(String.self, forColumn: "reason"),
+                eventID: try row.decode(String?.self, forColumn: "event_id"),
+                mergedAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "merged_at")),
+                absorbedExternalIDs: try JSONColumns.decode(
+                    [String: [String]].self, from: try row.decode(String.self, forColumn: "absorbed_external_ids"),
+                    column: "absorbed_external_ids", id: survivor))
+        }
+    }
+
+    // MARK: Events and counters
+
+    func rememberedEvent(system: String, eventID: String) throws -> RememberedEvent? {
+        guard let row = try Row.fetchOne(db, sql: Queries.rememberedEvent,
+                                         arguments: [system, eventID]) else { return nil }
+        let outcomeName = try row.decode(String.self, forColumn: "outcome")
+        guard let outcome = EventOutcome(rawValue: outcomeName) else {
+            throw StoreError(.corruptRow, "event \(system)/\(eventID) has unknown outcome \(outcomeName)")
+        }
+        return RememberedEvent(
+            system: system, eventID: eventID,
+            source: try row.decode(String?.self, forColumn: "source").flatMap(Source.init(rawValue:)),
+            outcome: outcome, goldenID: try row.decode(String?.self, forColumn: "golden_id"),
+            seenAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "seen_at")))
+    }
+
+    func rememberEvent(_ event: RememberedEvent) throws -> Bool {
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO events (system, event_id, source, outcome, golden_id, seen_at) VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [event.system, event.eventID, event.source?.rawValue, event.outcome.rawValue, event.goldenID,
+                             event.seenAt.epochMilliseconds])
+        return db.changesCount > 0
+    }
+
+    func updateEventOutcome(system: String, eventID: String, outcome: EventOutcome, goldenID: GoldenID?) throws {
+        try db.execute(sql: Queries.updateEventOutcome,
+                       arguments: [outcome.rawValue, goldenID, system, eventID])
+        guard db.changesCount > 0 else { throw StoreError(.notFound, "no remembered event \(system)/\(eventID)") }
+    }
+
+    func countOutcome(_ outcome: EventOutcome, source: String, at time: Timestamp) throws {
+        try db.execute(sql: """
+            INSERT INTO outcome_counters (source, outcome, count, last_at) VALUES (?, ?, 1, ?)
+            ON CONFLICT (source, outcome) DO UPDATE
+                SET count = count + 1, last_at = max(coalesce(last_at, excluded.last_at), excluded.last_at)
+            """, arguments: [source, outcome.rawValue, time.epochMilliseconds])
+    }
+
+    func outcomeCounts() throws -> [OutcomeCount] {
+        try Row.fetchAll(db, sql: "SELECT * FROM outcome_counters ORDER BY source, outcome").map { row in
+            let name = try row.decode(String.self, forColumn: "outcome")
+            guard let outcome = EventOutcome(rawValue: name) else {
+                throw StoreError(.corruptRow, "outcome counter with unknown outcome \(name)")
+            }
+            return OutcomeCount(source: try row.decode(String.self, forColumn: "source"), outcome: outcome,
+                                count: try row.decode(Int64.self, forColumn: "count"),
+                                lastAt: try row.decode(Int64?.self, forColumn: "last_at").map(Timestamp.init(epochMilliseconds:)))
+        }
+    }
+
+    func recordCounts() throws -> [Entity: Int] {
+        var counts: [Entity: Int] = [:]
+        for entity in Entity.allCases {
+            counts[entity] = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM records INDEXED BY records_live_by_entity
+                WHERE entity = ? AND merged_into IS NULL AND deleted_at IS NULL
+                """, arguments: [entity.rawValue]) ?? 0
+        }
+        return counts
+    }
+
+    func purgeEventIDs(olderThan time: Timestamp) throws -> Int {
+        try db.execute(sql: Queries.purgeEvents, arguments: [time.epochMilliseconds])
+        return db.changesCount
+    }
+
+    // MARK: Review requests
+
+    func reviewRequest(_ id: String) throws -> ReviewRequest? {
+        try Row.fetchOne(db, sql: Queries.reviewByID, arguments: [id]).map(Self.decodeReview)
+    }
+
+    func reviewRequests(status: ReviewStatus, limit: Int) throws -> [ReviewRequest] {
+        try Row.fetchAll(db, sql: Queries.reviewsByStatus,
+                         arguments: [status.rawValue, limit]).map(Self.decodeReview)
+    }
+
+    func openReviewRequest(_ request: ReviewRequest) throws -> Bool {
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO review_requests
+                (id, golden_id, kind, status, reason, event_id, payload, candidates, created_at, resolved_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [request.id, request.goldenID, request.kind.rawValue, request.status.rawValue, request.reason,
+                             request.eventID, String(decoding: request.payload, as: UTF8.self),
+                             try JSONColumns.encode(request.candidates), request.createdAt.epochMilliseconds,
+                             request.resolvedAt?.epochMilliseconds])
+        return db.changesCount > 0
+    }
+
+    func resolveReviewRequest(_ id: String, status: ReviewStatus, at time: Timestamp) throws {
+        guard status != .open else { throw StoreError(.invalidRequest, "resolving \(id) needs approved or rejected") }
+        try db.execute(sql: Queries.resolveReview,
+                       arguments: [status.rawValue, time.epochMilliseconds, id])
+        guard db.changesCount > 0 else { throw StoreError(.notFound, "no open review request \(id)") }
+    }
+
+    // MARK: Outbox and offsets
+
+    func enqueue(_ message: OutboxMessage) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [message.topic, message.key, message.value, try JSONColumns.encode(message.headers),
+                                   message.createdAt.epochMilliseconds])
+        return db.lastInsertedRowID
+    }
+
+    func unsentOutbox(limit: Int) throws -> [OutboxEntry] {
+        try Row.fetchAll(db, sql: Queries.unsentOutbox, arguments: [limit])
+            .map(Self.decodeOutbox)
+    }
+
+    func outbox(topic: String, key: Data) throws -> [OutboxEntry] {
+        try Row.fetchAll(db, sql: Queries.outboxByTopicKey, arguments: [topic, key])
+            .map(Self.decodeOutbox)
+    }
+
+    func outbox(topic: String, afterID: Int64, limit: Int) throws -> [OutboxEntry] {
+        try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE topic = ? AND id > ? ORDER BY id LIMIT ?",
+                         arguments: [topic, afterID, limit]).map(Self.decodeOutbox)
+    }
+
+    func latestOutbox(topic: String, limit: Int) throws -> [OutboxEntry] {
+        try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE topic = ? ORDER BY id DESC LIMIT ?",
+                         arguments: [topic, limit]).map(Self.decodeOutbox)
+    }
+
+    func auditHeads() throws -> [String: AuditHead] {
+        var heads: [String: AuditHead] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT golden_id, seq, last_hash FROM audit_heads") {
+            heads[try row.decode(String.self, forColumn: "golden_id")] = AuditHead(
+                seq: try row.decode(Int64.self, forColumn: "seq"), lastHash: try row.decode(String.self, forColumn: "last_hash"))
+        }
+        return heads
+    }
+
+    func markSent(_ ids: [Int64], at time: Timestamp) throws {
+        for id in ids {
+            try db.execute(sql: Queries.markSent,
+                           arguments: [time.epochMilliseconds, id])
+        }
+    }
+
+    func commitOffset(topic: String, partition: Int32, next offset: Int64) throws {
+        try db.execute(sql: """
+            INSERT INTO consumed_offsets (topic, partition, next_offset) VALUES (?, ?, ?)
+            ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset
+            """, arguments: [topic, partition, offset])
+    }
+
+    func consumedOffsets(topic: String) throws -> [Int32: Int64] {
+        var offsets: [Int32: Int64] = [:]
+        for row in try Row.fetchAll(db, sql: Queries.offsetsOfTopic, arguments: [topic]) {
+            offsets[try row.decode(Int32.self, forColumn: "partition")] = try row.decode(Int64.self, forColumn: "next_offset")
+        }
+        return offsets
+    }
+
+    // MARK: Audit chain heads
+
+    func auditHead(of id: GoldenID) throws -> AuditHead? {
+        guard let row = try Row.fetchOne(db, sql: Queries.auditHead, arguments: [id])
+        else { return nil }
+        return AuditHead(seq: try row.decode(Int64.self, forColumn: "seq"), lastHash: try row.decode(String.self, forColumn: "last_hash"))
+    }
+
+    func advanceAuditHead(of id: GoldenID, to head: AuditHead) throws {
+        let previous = try auditHead(of: id)?.seq ?? 0
+        guard head.seq == previous + 1 else {
+            throw StoreError(.auditGap, "audit seq of \(id) would jump from \(previous) to \(head.seq)")
+        }
+        try db.execute(sql: """
+            INSERT INTO audit_heads (golden_id, seq, last_hash) VALUES (?, ?, ?)
+            ON CONFLICT (golden_id) DO UPDATE SET seq = excluded.seq, last_hash = excluded.last_hash
+            """, arguments: [id, head.seq, head.lastHash])
+    }
+
+    // MARK: Row decoding
+
+    private static func recordArguments(_ record: GoldenRecord) throws -> StatementArguments {
+        [record.id, record.entity.rawValue, record.version, try JSONColumns.encode(record.fields),
+         try JSONColumns.encode(record.provenance), try JSONColumns.encode(record.consent), record.policyState,
+         record.deletedAt?.epochMilliseconds, record.mergedInto, record.createdAt.epochMilliseconds,
+         record.updatedAt.epochMilliseconds]
+    }
+
+    private static func decodeRecord(_ row: Row) throws -> GoldenRecord {
+        let id = try row.decode(String.self, forColumn: "id")
+        let entityName = try row.decode(String.self, forColumn: "entity")
+        guard let entity = Entity(rawValue: entityName) else {
+            throw StoreError(.corruptRow, "record \(id) has unknown entity \(entityName)")
+        }
+        return GoldenRecord(
+            id: id, entity: entity, version: try row.decode(Int64.self, forColumn: "version"),
+            fields: try JSONColumns.decodeFields(try row.decode(String.self, forColumn: "fields"), entity: entity, id: id),
+            provenance: try JSONColumns.decode([String: FieldProvenance].self, from: try row.decode(String.self, forColumn: "provenance"),
+                                               column: "provenance", id: id),
+            consent: try JSONColumns.decode([ConsentRecord].self, from: try row.decode(String.self, forColumn: "consent"),
+                                            column: "consent", id: id),
+            policyState: try row.decode(Data.self, forColumn: "policy_state"),
+            deletedAt: try row.decode(Int64?.self, forColumn: "deleted_at").map(Timestamp.init(epochMilliseconds:)),
+            mergedInto: try row.decode(String?.self, forColumn: "merged_into"),
+            createdAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "created_at")),
+            updatedAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "updated_at")))
+    }
+
+    private static func decodeReview(_ row: Row) throws -> ReviewRequest {
+        let id = try row.decode(String.self, forColumn: "id")
+        let kindName = try row.decode(String.self, forColumn: "kind")
+        let statusName = try row.decode(String.self, forColumn: "status")
+        guard let kind = ReviewKind(rawValue: kindName), let status = ReviewStatus(rawValue: statusName) else {
+            throw StoreError(.corruptRow, "review request \(id) has kind \(kindName) / status \(statusName)")
+        }
+        return ReviewRequest(
+            id: id, goldenID: try row.decode(String?.self, forColumn: "golden_id"), kind: kind, status: status,
+            reason: try row.decode(String.self, forColumn: "reason"), eventID: try row.decode(String.self, forColumn: "event_id"),
+            payload: Data(try row.decode(String.self, forColumn: "payload").utf8),
+            candidates: try JSONColumns.decode([ScoredCandidate].self, from: try row.decode(String.self, forColumn: "candidates"),
+                                               column: "candidates", id: id),
+            createdAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "created_at")),
+            resolvedAt: try row.decode(Int64?.self, forColumn: "resolved_at").map(Timestamp.init(epochMilliseconds:)))
+    }
+
+    private static func decodeOutbox(_ row: Row) throws -> OutboxEntry {
+        let id = try row.decode(Int64.self, forColumn: "id")
+        return OutboxEntry(
+            id: id,
+            message: OutboxMessage(
+                topic: try row.decode(String.self, forColumn: "topic"), key: try row.decode(Data?.self, forColumn: "key"),
+                value: try row.decode(Data.self, forColumn: "value"),
+                headers: try JSONColumns.decode([OutboxHeader].self, from: try row.decode(String.self, forColumn: "headers"),
+                                                column: "headers", id: "outbox \(id)"),
+                createdAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "created_at"))),
+            sentAt: try row.decode(Int64?.self, forColumn: "sent_at").map(Timestamp.init(epochMilliseconds:)))
+    }
+}

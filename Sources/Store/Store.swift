@@ -1,0 +1,136 @@
+import CRMModel
+import Dedup
+import Foundation
+
+/// The golden-record store: one write transaction per pipeline batch, concurrent reads.
+///
+/// Narrow on purpose, so that a PostgreSQL implementation can follow for multi-instance
+/// deployments: everything goes through ``StoreReader`` / ``StoreTransaction``, whose methods are
+/// plain statements and index lookups with no SQLite-specific semantics.
+public protocol GoldenStore: Sendable {
+    /// Runs `body` in one atomic transaction: records, outbox rows and offsets commit together
+    /// or not at all. An error thrown by `body` rolls everything back and is rethrown as is;
+    /// database failures surface as ``StoreError`` (``StoreError/isTransient`` for busy/locked).
+    func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
+    /// Runs `body` on a consistent snapshot; runs concurrently with a writer.
+    func read<T>(_ body: (any StoreReader) throws -> T) throws -> T
+}
+
+/// Read access. Every method is an index lookup (the scaling test checks the query plans),
+/// except the operator summaries ``recordCounts()`` and ``outcomeCounts()``.
+public protocol StoreReader: IdentityLookup {
+    /// The record with this id, tombstones included.
+    func record(_ id: GoldenID) throws -> GoldenRecord?
+    /// The record with this id, or the survivor it was merged into.
+    func liveRecord(_ id: GoldenID) throws -> GoldenRecord?
+    /// The record's external ids by system, sorted.
+    func externalIDs(of id: GoldenID) throws -> [String: [String]]
+    /// Merges where the record survived or was absorbed, oldest first.
+    func merges(involving id: GoldenID) throws -> [MergeEntry]
+    /// What became of an event seen before, if it was.
+    func rememberedEvent(system: String, eventID: String) throws -> RememberedEvent?
+    func reviewRequest(_ id: String) throws -> ReviewRequest?
+    /// Review requests with `status`, oldest first.
+    func reviewRequests(status: ReviewStatus, limit: Int) throws -> [ReviewRequest]
+    /// Unsent outbox rows in publication order.
+    func unsentOutbox(limit: Int) throws -> [OutboxEntry]
+    /// Outbox rows (sent or not) for one topic and key, in order, e.g. a record's audit events.
+    func outbox(topic: String, key: Data) throws -> [OutboxEntry]
+    /// Rows of one topic in outbox order, after `afterID`, for tools that page through a topic's
+    /// history (audit verify); not a hot-path query.
+    func outbox(topic: String, afterID: Int64, limit: Int) throws -> [OutboxEntry]
+    /// The newest `limit` rows of one topic, newest first (`audit --tail`).
+    func latestOutbox(topic: String, limit: Int) throws -> [OutboxEntry]
+    /// Every record's audit head (for verifying that no trailing event is missing).
+    func auditHeads() throws -> [String: AuditHead]
+    /// Next offset to consume per partition of `topic`.
+    func consumedOffsets(topic: String) throws -> [Int32: Int64]
+    func auditHead(of id: GoldenID) throws -> AuditHead?
+    /// Live (not merged, not deleted) records per entity. Summary: reads a whole index.
+    func recordCounts() throws -> [Entity: Int]
+    /// Outcome counters per source. Summary for `crmsync stats`.
+    func outcomeCounts() throws -> [OutcomeCount]
+}
+
+/// Write access inside one transaction (``GoldenStore/write(_:)``).
+public protocol StoreTransaction: StoreReader {
+    /// Inserts a new record; ``StoreError/Kind/duplicateRecord`` if the id exists.
+    func insertRecord(_ record: GoldenRecord) throws
+    /// Replaces a record; its `version` must be exactly the stored version + 1
+    /// (``StoreError/Kind/versionConflict`` otherwise).
+    func updateRecord(_ record: GoldenRecord) throws
+    /// Points the crosswalk entry of `reference` at `id`, re-pointing it if it pointed elsewhere
+    /// (lead → contact conversion, merges).
+    func link(_ reference: ExternalReference, entity: Entity, to id: GoldenID, eventID: String?, at time: Timestamp) throws
+    /// Adds identifiers to the record's identity index and keeps the per-identifier counts.
+    func index(_ keys: [IdentityKey], entity: Entity, for id: GoldenID) throws
+    /// Merges the identity of `absorbed` into `survivor`: crosswalk entries and identifiers move,
+    /// `absorbed` becomes a tombstone (`merged_into`, version + 1), the merge is recorded. Field
+    /// values are the ownership engine's job (both records' `policyState` are still readable).
+    @discardableResult
+    func mergeIdentity(absorbed: GoldenID, into survivor: GoldenID, reason: String, eventID: String?,
+                       at time: Timestamp) throws -> MergeEntry
+    /// Carries out dedup's decision: creates (version 0), merges, links references and indexes
+    /// identifiers. nil for `.review` and `.notFound` (nothing is written).
+    func applyIdentity(_ resolution: IdentityResolution, event: NormalizedEvent, at time: Timestamp) throws -> AppliedIdentity?
+    /// Remembers an event id; false (and nothing written) when it was already remembered.
+    @discardableResult
+    func rememberEvent(_ event: RememberedEvent) throws -> Bool
+    /// Changes a remembered event's outcome (a held event applied after review).
+    func updateEventOutcome(system: String, eventID: String, outcome: EventOutcome, goldenID: GoldenID?) throws
+    /// Counts one event of `source` with `outcome` for `stats`.
+    func countOutcome(_ outcome: EventOutcome, source: String, at time: Timestamp) throws
+    /// Opens a review request; false when one with this id exists already.
+    @discardableResult
+    func openReviewRequest(_ request: ReviewRequest) throws -> Bool
+    /// Approves or rejects an open request; ``StoreError/Kind/notFound`` if it is not open.
+    func resolveReviewRequest(_ id: String, status: ReviewStatus, at time: Timestamp) throws
+    /// Appends to the outbox; returns the row id (publication order).
+    @discardableResult
+    func enqueue(_ message: OutboxMessage) throws -> Int64
+    func markSent(_ ids: [Int64], at time: Timestamp) throws
+    /// Records the next offset to consume for a partition.
+    func commitOffset(topic: String, partition: Int32, next offset: Int64) throws
+    /// Moves a record's audit chain head; `head.seq` must be the previous seq + 1 (1 for the
+    /// first), else ``StoreError/Kind/auditGap``.
+    func advanceAuditHead(of id: GoldenID, to head: AuditHead) throws
+    /// Forgets event ids first seen before `time`; returns how many.
+    @discardableResult
+    func purgeEventIDs(olderThan time: Timestamp) throws -> Int
+}
+
+/// A store failure with the context to act on it.
+public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        /// The store file does not exist (read-only commands never create one).
+        case missingStore = "missing-store"
+        /// The file is not a crmsync store, or its schema is newer/older than this binary's.
+        case schema
+        /// SQLite busy or locked: retry with backoff.
+        case busy
+        /// Any other SQLite error.
+        case sqlite
+        case notFound = "not-found"
+        case duplicateRecord = "duplicate-record"
+        case versionConflict = "version-conflict"
+        case invalidMerge = "invalid-merge"
+        case auditGap = "audit-gap"
+        /// A call the store cannot carry out as asked (e.g. resolving a review to `open`).
+        case invalidRequest = "invalid-request"
+        /// A stored row could not be decoded.
+        case corruptRow = "corrupt-row"
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    /// Whether retrying later can succeed (DESIGN §6: transient failures are retried, never dead-lettered).
+    public var isTransient: Bool { kind == .busy }
+
+    public var description: String { "store \(kind.rawValue): \(message)" }
+}
