@@ -161,9 +161,7 @@ public final class WriteStage: BatchWriter {
         let resolved = ownership.apply(normalized, to: state)
         record.policyState = try encodeState(resolved.state)
         record.fields = resolved.record.fields
-        record.provenance = resolved.record.provenance.mapValues {
-            FieldProvenance(source: $0.source, system: $0.system, eventID: $0.eventID, occurredAt: $0.occurredAt, rule: $0.rule)
-        }
+        record.provenance = resolved.record.provenance
         record.consent = resolved.record.consent
 
         switch event.action {

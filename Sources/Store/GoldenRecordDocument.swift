@@ -10,7 +10,7 @@ public struct GoldenRecordDocument: Sendable, Hashable, Encodable {
     public var entity: Entity
     public var version: Int64
     public var fields: [String: FieldValue]
-    public var provenance: [String: FieldProvenance]
+    public var provenance: [String: Provenance]
     public var externalIDs: [String: [String]]
     public var consent: [ConsentRecord]
     public var deletedAt: Timestamp?

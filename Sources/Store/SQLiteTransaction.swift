@@ -389,7 +389,7 @@ final class SQLiteTransaction: StoreTransaction {
         return GoldenRecord(
             id: id, entity: entity, version: try row.decode(Int64.self, forColumn: "version"),
             fields: try JSONColumns.decodeFields(try row.decode(String.self, forColumn: "fields"), entity: entity, id: id),
-            provenance: try JSONColumns.decode([String: FieldProvenance].self, from: try row.decode(String.self, forColumn: "provenance"),
+            provenance: try JSONColumns.decode([String: Provenance].self, from: try row.decode(String.self, forColumn: "provenance"),
                                                column: "provenance", id: id),
             consent: try JSONColumns.decode([ConsentRecord].self, from: try row.decode(String.self, forColumn: "consent"),
                                             column: "consent", id: id),

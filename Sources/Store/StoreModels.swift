@@ -2,30 +2,6 @@ import CRMModel
 import Dedup
 import Foundation
 
-/// Who set a field's current value, and by which rule (DESIGN §5 `provenance`).
-public struct FieldProvenance: Sendable, Hashable, Codable {
-    public var source: Source
-    public var system: String
-    public var eventID: String
-    public var occurredAt: Timestamp
-    /// The ownership rule that decided (`owner`, `fill-if-empty`, `set-once`, …).
-    public var rule: String
-
-    public init(source: Source, system: String, eventID: String, occurredAt: Timestamp, rule: String) {
-        self.source = source
-        self.system = system
-        self.eventID = eventID
-        self.occurredAt = occurredAt
-        self.rule = rule
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case source, system
-        case eventID = "event_id"
-        case occurredAt = "occurred_at"
-        case rule
-    }
-}
 
 /// One golden record as stored: current values, where each came from, and the ownership
 /// engine's opaque per-field history.
@@ -36,7 +12,7 @@ public struct GoldenRecord: Sendable, Hashable {
     /// written yet); each ``StoreTransaction/updateRecord(_:)`` must raise it by exactly one.
     public var version: Int64
     public var fields: [String: FieldValue]
-    public var provenance: [String: FieldProvenance]
+    public var provenance: [String: Provenance]
     /// Consent facts (when, where, what) that travel with a contact.
     public var consent: [ConsentRecord]
     /// The ownership engine's serialized per-field candidate history; the store only persists it.
@@ -48,7 +24,7 @@ public struct GoldenRecord: Sendable, Hashable {
     public var updatedAt: Timestamp
 
     public init(id: GoldenID, entity: Entity, version: Int64 = 0, fields: [String: FieldValue] = [:],
-                provenance: [String: FieldProvenance] = [:], consent: [ConsentRecord] = [], policyState: Data = Data(),
+                provenance: [String: Provenance] = [:], consent: [ConsentRecord] = [], policyState: Data = Data(),
                 deletedAt: Timestamp? = nil, mergedInto: GoldenID? = nil, createdAt: Timestamp, updatedAt: Timestamp) {
         self.id = id
         self.entity = entity

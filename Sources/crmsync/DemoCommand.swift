@@ -87,14 +87,14 @@ struct DemoCommand: AsyncParsableCommand {
             await producer.close()
 
             // 4. What downstream consumers see.
-            let golden = try await TopicReader.readAll(topic: configuration.topic(.golden), partitions: partitions(of: .golden, definitions),
-                                                       brokers: configuration.brokers, kafka: configuration.kafka, logger: logger)
-            let audit = try await TopicReader.readAll(topic: configuration.topic(.audit), partitions: partitions(of: .audit, definitions),
-                                                      brokers: configuration.brokers, kafka: configuration.kafka, logger: logger)
-            let reviews = try await TopicReader.readAll(topic: configuration.topic(.review), partitions: partitions(of: .review, definitions),
-                                                        brokers: configuration.brokers, kafka: configuration.kafka, logger: logger)
-            let letters = try await TopicReader.readAll(topic: configuration.topic(.dlq), partitions: partitions(of: .dlq, definitions),
-                                                        brokers: configuration.brokers, kafka: configuration.kafka, logger: logger)
+            let golden = try await TopicSnapshot.read(topic: configuration.topic(.golden), partitions: partitions(of: .golden, definitions),
+                                                        bootstrapServers: configuration.brokers, overrides: configuration.kafka, logger: logger)
+            let audit = try await TopicSnapshot.read(topic: configuration.topic(.audit), partitions: partitions(of: .audit, definitions),
+                                                        bootstrapServers: configuration.brokers, overrides: configuration.kafka, logger: logger)
+            let reviews = try await TopicSnapshot.read(topic: configuration.topic(.review), partitions: partitions(of: .review, definitions),
+                                                        bootstrapServers: configuration.brokers, overrides: configuration.kafka, logger: logger)
+            let letters = try await TopicSnapshot.read(topic: configuration.topic(.dlq), partitions: partitions(of: .dlq, definitions),
+                                                        bootstrapServers: configuration.brokers, overrides: configuration.kafka, logger: logger)
             DemoReport.printGolden(golden)
             DemoReport.printAudit(audit)
             DemoReport.printReviews(reviews)

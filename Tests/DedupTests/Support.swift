@@ -150,7 +150,7 @@ struct Harness {
         }
         for (name, value) in event.fields where value != .null {
             record.fields[name] = value
-            record.provenance[name] = FieldProvenance(source: event.source, system: event.system, eventID: event.eventID,
+            record.provenance[name] = Provenance(source: event.source, system: event.system, eventID: event.eventID,
                                                       occurredAt: event.occurredAt, rule: "last-write-wins")
         }
         if event.action == .deleted { record.deletedAt = now }

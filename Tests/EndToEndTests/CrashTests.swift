@@ -272,21 +272,6 @@ struct CrashTests {
     }
 
     func readTopic(_ topic: String, partitions: Int32, brokers: String) async throws -> [ConsumerMessage] {
-        let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(bootstrapServers: brokers, groupID: "verify-\(UUID().uuidString.prefix(6))"), logger: logger)
-        let all = (0..<partitions).map { TopicPartition(topic: topic, partition: $0) }
-        let marks = try await consumer.watermarks(for: all)
-        var remaining = Set(all.filter { (marks[$0]?.high ?? 0) > 0 })
-        try consumer.assign(Dictionary(uniqueKeysWithValues: remaining.map { ($0, KafkaOffset.beginning) }))
-        var messages: [ConsumerMessage] = []
-        while !remaining.isEmpty {
-            let batch = try await consumer.nextBatch(maxMessages: 1_000)
-            if batch.isEmpty { break }
-            for message in batch {
-                messages.append(message)
-                if message.offset + 1 >= marks[message.topicPartition]?.high ?? 0 { remaining.remove(message.topicPartition) }
-            }
-        }
-        await consumer.close()
-        return messages
+        try await TopicSnapshot.read(topic: topic, partitions: partitions, bootstrapServers: brokers, logger: logger)
     }
 }

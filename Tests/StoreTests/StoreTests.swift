@@ -113,7 +113,7 @@ struct OperationTests {
             id: "c-1", entity: .contact, version: 0,
             fields: ["email": .string("a@acme.com"), "lead_score": .number(Decimal(string: "12.5") ?? 0),
                      "last_seen_at": .timestamp(t0), "email_opt_out": .bool(true), "industry": .null],
-            provenance: ["email": FieldProvenance(source: .crm, system: "salesforce", eventID: "e1", occurredAt: t0, rule: "owner")],
+            provenance: ["email": Provenance(source: .crm, system: "salesforce", eventID: "e1", occurredAt: t0, rule: "owner")],
             consent: [ConsentRecord(channel: "email", granted: false, at: t0, source: .map, system: "hubspot")],
             policyState: Data([0, 1, 2, 255]), createdAt: t0, updatedAt: t0)
         try store.write { try $0.insertRecord(record) }
