@@ -30,6 +30,9 @@ public struct EventError: Error, Sendable, Hashable, CustomStringConvertible {
         case unknownFormat = "unknown-format"
         /// The payload or one of its fields exceeds a size limit.
         case oversized
+        /// crmsync could not apply a well-formed event (a store invariant refused it). The
+        /// message is dead-lettered rather than stopping the pipeline; replay it after a fix.
+        case internalError = "internal"
     }
 
     public var errorClass: Class

@@ -112,6 +112,7 @@ public final class KafkaConsumer: Sendable {
     public func commit() async throws(KafkaError) {
         let client = self.client
         try await client.executor.run { () throws(KafkaError) in
+            guard !client.isDestroyed else { throw KafkaError.wrapper("the consumer is closed", context: "commit offsets") }
             let err = rd_kafka_commit(client.pointer, nil, 0)
             // _NO_OFFSET: nothing stored since the last commit; not an error.
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else {
@@ -124,6 +125,7 @@ public final class KafkaConsumer: Sendable {
     public func committedOffsets(for partitions: [TopicPartition], timeoutMilliseconds: Int32 = 10_000) async throws(KafkaError) -> [TopicPartition: Int64] {
         let client = self.client
         return try await client.executor.run { () throws(KafkaError) -> [TopicPartition: Int64] in
+            guard !client.isDestroyed else { throw KafkaError.wrapper("the consumer is closed", context: "committed offsets") }
             guard let list = makeNativePartitionList(partitions.map { ($0, KafkaOffset.stored) }) else {
                 throw KafkaError.wrapper("out of memory", context: "committed offsets")
             }
@@ -147,6 +149,7 @@ public final class KafkaConsumer: Sendable {
     public func watermarks(for partitions: [TopicPartition], timeoutMilliseconds: Int32 = 10_000) async throws(KafkaError) -> [TopicPartition: (low: Int64, high: Int64)] {
         let client = self.client
         return try await client.executor.run { () throws(KafkaError) -> [TopicPartition: (low: Int64, high: Int64)] in
+            guard !client.isDestroyed else { throw KafkaError.wrapper("the consumer is closed", context: "watermarks") }
             var result: [TopicPartition: (low: Int64, high: Int64)] = [:]
             for partition in partitions {
                 var low: Int64 = 0

@@ -39,9 +39,21 @@ public final class OutboxRelay: Sendable {
     /// Publishes everything unsent, then waits for ``wake()``; returns when the task is
     /// cancelled, after a final drain.
     public func run() async throws {
+        var failures = 0
+        let backoff = Backoff(baseMilliseconds: 200, capMilliseconds: 30_000)
         while !Task.isCancelled {
-            try await drain()
-            await waitForWake()
+            do {
+                try await drain()
+                failures = 0
+                await waitForWake()
+            } catch {
+                // Never give up: the rows stay in the outbox and are published once Kafka (or
+                // the store) is back. The processor keeps committing meanwhile; nothing is lost.
+                let delay = backoff.delay(attempt: failures)
+                failures += 1
+                logger.error("outbox relay: \(error); retrying in \(delay) ms (attempt \(failures))")
+                try? await Task.sleep(nanoseconds: delay * 1_000_000)
+            }
         }
         try await drain()
     }
@@ -57,6 +69,7 @@ public final class OutboxRelay: Sendable {
             if records.isEmpty { return published }
             try await publish(records)
             published += records.count
+            logger.info("outbox published", metadata: ["records": "\(records.count)"])
         }
     }
 
@@ -68,7 +81,10 @@ public final class OutboxRelay: Sendable {
             try await producer.send(record.message) { reports.record(id: record.id, $0) }
         }
         let failures = await reports.wait()
-        let delivered = records.map(\.id).filter { failures[$0] == nil }
+        // Only the prefix before the first failure counts as sent: a later row of the same key
+        // must not overtake an earlier one that is published again next round (on a compacted
+        // topic the older version would win).
+        let delivered = Array(records.map(\.id).sorted().prefix { failures[$0] == nil })
         if !delivered.isEmpty {
             let outbox = self.outbox
             try await executor.run { try outbox.markSent(delivered) }

@@ -28,7 +28,6 @@ public final class Processor: Sendable {
     private let logger: Logger
     private let executor = DispatchExecutor(label: "crmsync.write-stage")
     private let consumer: KafkaConsumer
-    private let revoked = Locked<Set<TopicPartition>>([])
 
     public init(settings: Settings, writer: any BatchWriter, relay: OutboxRelay, logger: Logger) throws(KafkaError) {
         self.settings = settings
@@ -39,7 +38,7 @@ public final class Processor: Sendable {
         // The store holds the truth; Kafka's committed offsets are only for lag dashboards.
         consumerSettings.kafka["enable.auto.commit"] = "true"
         consumerSettings.kafka["enable.auto.offset.store"] = "false"
-        let listener = StoreOffsetsListener(writer: writer, revoked: revoked, logger: logger)
+        let listener = StoreOffsetsListener(writer: writer, logger: logger)
         consumer = try KafkaConsumer(configuration: consumerSettings, rebalanceListener: listener, logger: logger, name: "processor")
     }
 
@@ -57,6 +56,9 @@ public final class Processor: Sendable {
                 if batch.isEmpty { break }
                 try await write(batch)
             }
+        } catch is CancellationError {
+            // Cancelled during a transient-failure backoff: the batch is not committed and will
+            // be consumed again from the store's offsets; shut down like a normal stop.
         } catch {
             logger.error("processor stopped: \(error)")
             await consumer.close()
@@ -68,19 +70,12 @@ public final class Processor: Sendable {
     }
 
     private func write(_ batch: [ConsumerMessage]) async throws {
+        // No revocation can happen while a batch is in hand: librdkafka runs rebalance
+        // callbacks only inside a poll, and the consumer drops buffered messages of revoked
+        // partitions there. Every message of `batch` was fetched under the current assignment.
         var attempt = 0
-        var batch = batch
         let partitions = Set(batch.map(\.topicPartition))
         while true {
-            // Partitions revoked while we held the batch belong to someone else now.
-            let lost = revoked.withLock { revoked in
-                defer { revoked.removeAll() }
-                return revoked
-            }
-            if !lost.isEmpty {
-                batch.removeAll { lost.contains($0.topicPartition) }
-                if batch.isEmpty { return }
-            }
             do {
                 let writer = self.writer
                 let pending = batch
@@ -108,7 +103,6 @@ public final class Processor: Sendable {
 /// Starts each assigned partition at the offset the store recorded with the last committed batch.
 private struct StoreOffsetsListener: RebalanceListener {
     let writer: any BatchWriter
-    let revoked: Locked<Set<TopicPartition>>
     let logger: Logger
 
     func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
@@ -123,6 +117,6 @@ private struct StoreOffsetsListener: RebalanceListener {
     }
 
     func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool) {
-        revoked.withLock { $0.formUnion(partitions) }
+        // Nothing to hand over: offsets are committed with each batch's transaction.
     }
 }

@@ -76,7 +76,7 @@ public final class WriteStage: BatchWriter {
                 for message in batch {
                     let now = clock.now()
                     let source = sources[message.topic] ?? .crm
-                    for outcome in try process(message, source: source, tx: tx, now: now) {
+                    for outcome in try processIsolated(message, source: source, tx: tx, now: now) {
                         outcomes[outcome.rawValue, default: 0] += 1
                     }
                     offsets[message.topicPartition] = max(offsets[message.topicPartition] ?? 0, message.offset + 1)
@@ -92,6 +92,25 @@ public final class WriteStage: BatchWriter {
     }
 
     // MARK: - One message
+
+    /// Processes one message in a savepoint. A permanent failure anywhere (an input the stages
+    /// reject, or a record the store refuses to change) rolls back only this message's writes
+    /// and dead-letters it, so a poison message can never stop the batch or the partition.
+    /// Transient store errors propagate: the whole batch is retried.
+    private func processIsolated(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp) throws -> [EventOutcome] {
+        do {
+            return try tx.savepoint { try process(message, source: source, tx: tx, now: now) }
+        } catch let error as StoreError where error.isTransient {
+            throw error
+        } catch let error as EventError {
+            try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)
+            return [.deadLettered]
+        } catch {
+            let failure = EventError(.internalError, stage: .write, "could not apply: \(error)")
+            try deadLetter(message, error: failure, source: source.rawValue, tx: tx, now: now)
+            return [.deadLettered]
+        }
+    }
 
     private func process(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp) throws -> [EventOutcome] {
         let raw = RawEvent(topic: message.topic, key: message.key, value: message.value ?? [],
@@ -110,18 +129,9 @@ public final class WriteStage: BatchWriter {
             try tx.countOutcome(.applied, source: source.rawValue, at: now)
             return [.applied]
         }
-        var outcomes: [EventOutcome] = []
-        for event in events {
-            do {
-                outcomes.append(try apply(event, tx: tx, now: now))
-            } catch let error as EventError {
-                // A permanent failure after normalize (e.g. an impossible merge): the whole
-                // message becomes a dead letter, like a normalize failure.
-                try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)
-                outcomes.append(.deadLettered)
-            }
-        }
-        return outcomes
+        // A failure of any event fails the whole message (one dead letter, by processIsolated),
+        // like a normalize failure: the DLQ keeps the message as a unit.
+        return try events.map { try apply($0, tx: tx, now: now) }
     }
 
     private func deadLetter(_ message: ConsumerMessage, error: EventError, source: String, tx: any StoreTransaction, now: Timestamp) throws {

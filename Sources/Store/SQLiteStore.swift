@@ -117,9 +117,10 @@ public final class SQLiteStore: GoldenStore {
         configuration.label = "crmsync.store"
         if !readOnly {
             configuration.prepareDatabase { db in
-                // WAL + NORMAL survives a process crash (the crash test's SIGKILL) without an
-                // fsync per commit; only an OS crash may lose the last commits.
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // FULL: a commit is on disk before the relay can publish its outbox rows. With
+                // NORMAL an OS crash could lose a commit whose audit event was already published,
+                // and re-applying it would put a second, different event at the same seq.
+                try db.execute(sql: "PRAGMA synchronous = FULL")
             }
         }
         return configuration

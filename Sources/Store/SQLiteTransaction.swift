@@ -311,6 +311,16 @@ final class SQLiteTransaction: StoreTransaction {
             .map(Self.decodeOutbox)
     }
 
+    func savepoint<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try db.inSavepoint {
+            result = try body()
+            return .commit
+        }
+        guard let result else { throw StoreError(.corruptRow, "savepoint produced no result") }
+        return result
+    }
+
     func outbox(topic: String, afterID: Int64, limit: Int) throws -> [OutboxEntry] {
         try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE topic = ? AND id > ? ORDER BY id LIMIT ?",
                          arguments: [topic, afterID, limit]).map(Self.decodeOutbox)

@@ -54,6 +54,9 @@ public protocol StoreReader: IdentityLookup {
 
 /// Write access inside one transaction (``GoldenStore/write(_:)``).
 public protocol StoreTransaction: StoreReader {
+    /// Runs `body` in a savepoint: if it throws, everything it wrote is rolled back and the
+    /// error rethrown, while the enclosing transaction goes on (one bad message, not the batch).
+    func savepoint<T>(_ body: () throws -> T) throws -> T
     /// Inserts a new record; ``StoreError/Kind/duplicateRecord`` if the id exists.
     func insertRecord(_ record: GoldenRecord) throws
     /// Replaces a record; its `version` must be exactly the stored version + 1

@@ -77,22 +77,28 @@ struct AuditCommand: AsyncParsableCommand {
                 let configuration = try common.load(quietByDefault: true)
                 let store = try openStore(configuration)
                 let topic = configuration.topic(.audit)
+                // One snapshot for the events and the heads, so a batch committing meanwhile
+                // cannot look like a missing event.
+                let (rows, heads) = try store.read { reader -> ([OutboxEntry], [String: AuditHead]) in
+                    var rows: [OutboxEntry] = []
+                    var after: Int64 = 0
+                    while true {
+                        let page = try reader.outbox(topic: topic, afterID: after, limit: 5_000)
+                        guard let last = page.last else { break }
+                        after = last.id
+                        rows += page
+                    }
+                    return (rows, try reader.auditHeads())
+                }
                 var events: [AuditEvent] = []
-                var after: Int64 = 0
-                while true {
-                    let page = try store.read { try $0.outbox(topic: topic, afterID: after, limit: 5_000) }
-                    guard let last = page.last else { break }
-                    after = last.id
-                    for row in page {
-                        do {
-                            events.append(try JSONDecoder().decode(AuditEvent.self, from: row.message.value))
-                        } catch {
-                            throw CLIFailure.verification("outbox row \(row.id) is not a readable audit event: \(error)")
-                        }
+                for row in rows {
+                    do {
+                        events.append(try JSONDecoder().decode(AuditEvent.self, from: row.message.value))
+                    } catch {
+                        throw CLIFailure.verification("outbox row \(row.id) is not a readable audit event: \(error)")
                     }
                 }
                 var problems = AuditVerifier.verify(events)
-                let heads = try store.read { try $0.auditHeads() }
                 let lastByRecord = Dictionary(grouping: events, by: \.goldenID).mapValues { $0.max { $0.seq < $1.seq } }
                 for (id, head) in heads.sorted(by: { $0.key < $1.key }) {
                     guard let last = lastByRecord[id] ?? nil else {

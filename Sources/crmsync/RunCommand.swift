@@ -75,6 +75,12 @@ struct RunCommand: AsyncParsableCommand {
             } catch let error as KafkaError {
                 await producer.close()
                 throw CLIFailure.kafka("\(error)")
+            } catch let error as StoreError {
+                await producer.close()
+                throw CLIFailure.store("\(error)")
+            } catch {
+                await producer.close()
+                throw CLIFailure.other("processor failed: \(error)")
             }
             await producer.close()
             logger.notice("crmsync run: stopped cleanly")

@@ -13,7 +13,11 @@ enum ShutdownSignal {
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
                 source.setEventHandler {
-                    if once.claim() { continuation.resume(returning: signalNumber) }
+                    guard once.claim() else { return }
+                    // A second Ctrl-C or SIGTERM ends the process at once if shutdown hangs.
+                    signal(SIGINT, SIG_DFL)
+                    signal(SIGTERM, SIG_DFL)
+                    continuation.resume(returning: signalNumber)
                 }
                 source.resume()
                 sources.append(source)

@@ -38,6 +38,12 @@ struct StatsCommand: AsyncParsableCommand {
         var sources: [String: SourceStats] = [:]
         /// Next offset to consume per source topic and partition, as committed in the store.
         var offsets: [String: [String: Int64]] = [:]
+        /// Output records written but not yet published by the relay (at most 10,000 counted).
+        var outboxUnsent = 0
+        enum CodingKeys: String, CodingKey {
+            case events, records, sources, offsets
+            case outboxUnsent = "outbox_unsent"
+        }
     }
 
     func run() async throws {
@@ -50,10 +56,12 @@ struct StatsCommand: AsyncParsableCommand {
                 throw CLIFailure.store("\(error)")
             }
             let topics = TopicRole.sources.map(configuration.topic)
-            let (counts, records, offsets) = try store.read { reader in
-                (try reader.outcomeCounts(), try reader.recordCounts(), try topics.map { ($0, try reader.consumedOffsets(topic: $0)) })
+            let (counts, records, offsets, unsent) = try store.read { reader in
+                (try reader.outcomeCounts(), try reader.recordCounts(), try topics.map { ($0, try reader.consumedOffsets(topic: $0)) },
+                 try reader.unsentOutbox(limit: 10_000).count)
             }
             var report = Report()
+            report.outboxUnsent = unsent
             for (topic, partitions) in offsets where !partitions.isEmpty {
                 report.offsets[topic] = Dictionary(uniqueKeysWithValues: partitions.map { (String($0.key), $0.value) })
             }

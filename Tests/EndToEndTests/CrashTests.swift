@@ -31,10 +31,10 @@ final class ProcessorProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
-    /// The next log line containing `text`; nil if the process ended first.
-    func waitForLine(containing text: String) async -> String? {
+    /// The next log line containing `text` (or any of `alternatives`); nil if the process ended first.
+    func waitForLine(containing text: String, or alternatives: [String] = []) async -> String? {
         while let line = await logLines.nextLine() {
-            if line.contains(text) { return line }
+            if line.contains(text) || alternatives.contains(where: line.contains) { return line }
         }
         return nil
     }

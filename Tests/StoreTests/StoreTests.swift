@@ -149,6 +149,27 @@ struct OperationTests {
         }
     }
 
+    @Test("a savepoint rolls back one message's writes; the rest of the batch commits")
+    func savepointRollsBackOneMessage() throws {
+        struct Poison: Error {}
+        try store.write { tx in
+            try tx.insertRecord(GoldenRecord(id: "c-kept", entity: .contact, createdAt: t0, updatedAt: t0))
+            #expect(throws: Poison.self) {
+                try tx.savepoint {
+                    try tx.insertRecord(GoldenRecord(id: "c-rolled-back", entity: .contact, createdAt: t0, updatedAt: t0))
+                    throw Poison()
+                }
+            }
+            let kept = try tx.savepoint { () -> Int64 in
+                try tx.enqueue(OutboxMessage(topic: "t", key: nil, value: Data([1]), createdAt: t0))
+            }
+            #expect(kept > 0)
+        }
+        #expect(try store.read { try $0.record("c-kept") } != nil)
+        #expect(try store.read { try $0.record("c-rolled-back") } == nil)
+        #expect(try store.read { try $0.unsentOutbox(limit: 10).count } == 1)
+    }
+
     @Test("outbox headers keep binary, empty and null values apart (dead letters carry original headers untouched)")
     func outboxBinaryHeaders() throws {
         let headers = [OutboxHeader("bin", bytes: Data([0, 255, 128, 10])), OutboxHeader("empty", bytes: Data()), OutboxHeader("null", bytes: nil)]
