@@ -39,6 +39,14 @@ public final class OutboxRelay: Sendable {
     /// Publishes everything unsent, then waits for ``wake()``; returns when the task is
     /// cancelled, after a final drain.
     public func run() async throws {
+        // Rows written by other processes (`crmsync review approve`) are picked up within a second.
+        let ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                self?.wake()
+            }
+        }
+        defer { ticker.cancel() }
         var failures = 0
         let backoff = Backoff(baseMilliseconds: 200, capMilliseconds: 30_000)
         while !Task.isCancelled {

@@ -32,13 +32,13 @@ public struct OutputTopics: Sendable, Hashable {
 /// Accounting: every canonical event ends as exactly one of applied, duplicate, review or
 /// dead-lettered; a message that fails to normalize is one dead-lettered input.
 public final class WriteStage: BatchWriter {
-    private let store: any GoldenStore
+    let store: any GoldenStore
     private let normalize: NormalizeStage
-    private let resolver: IdentityResolver
-    private let ownership: OwnershipEngine
+    let resolver: IdentityResolver
+    let ownership: OwnershipEngine
     private let sources: [String: Source]
-    private let topics: OutputTopics
-    private let clock: Clock
+    let topics: OutputTopics
+    let clock: Clock
     private let logger: Logger
 
     public init(
@@ -151,16 +151,32 @@ public final class WriteStage: BatchWriter {
             return .duplicate
         }
         let resolution = try resolver.resolve(normalized, lookup: tx)
+        guard resolution.goldenID != nil else {
+            return try holdForReview(normalized, resolution: resolution, tx: tx, now: now)
+        }
+        try applyResolved(normalized, resolution: resolution, operation: nil, actor: nil, tx: tx, now: now)
+        _ = try tx.rememberEvent(RememberedEvent(system: event.system, eventID: event.eventID, source: event.source,
+                                                 outcome: .applied, goldenID: resolution.goldenID, seenAt: now))
+        try tx.countOutcome(.applied, source: source, at: now)
+        return .applied
+    }
+
+    /// Applies an event whose identity is decided: crosswalk and indexes, merges, ownership,
+    /// record, audit, outputs. Returns the golden id written.
+    @discardableResult
+    func applyResolved(_ normalized: NormalizedEvent, resolution: IdentityResolution, operation forced: AuditEvent.Operation?,
+                               actor: String?, tx: any StoreTransaction, now: Timestamp) throws -> String {
+        let event = normalized.event
         let idsBefore = try resolution.goldenID.map { try tx.externalIDs(of: $0) } ?? [:]
         guard let identity = try tx.applyIdentity(resolution, event: normalized, at: now) else {
-            return try holdForReview(normalized, resolution: resolution, tx: tx, now: now)
+            throw EventError(.internalError, stage: .dedup, "identity of \(event.eventID) is not decided")
         }
         guard var record = try tx.record(identity.goldenID) else {
             throw StoreError(.notFound, "record \(identity.goldenID) vanished inside its transaction")
         }
 
         var state = try decodeState(record)
-        var operation: AuditEvent.Operation = identity.created ? .create : .update
+        var operation: AuditEvent.Operation = forced ?? (identity.created ? .create : .update)
         for absorbedID in identity.absorbed {
             guard let absorbed = try tx.record(absorbedID) else { continue }
             state = ownership.merge(state, try decodeState(absorbed))
@@ -209,7 +225,7 @@ public final class WriteStage: BatchWriter {
             record.version += 1
             record.updatedAt = now
             try tx.updateRecord(record)
-            try appendAudit(for: record, operation: operation, event: event, changes: changes, rejected: rejected, tx: tx, now: now)
+            try appendAudit(for: record, operation: operation, event: event, changes: changes, rejected: rejected, tx: tx, now: now, actor: actor)
             try publishGolden(record, tx: tx, now: now)
         }
         for review in resolved.reviews {
@@ -220,10 +236,7 @@ public final class WriteStage: BatchWriter {
         if !resolution.conflicts.isEmpty {
             try openConflictReview(resolution.conflicts, record: record, event: event, tx: tx, now: now)
         }
-        _ = try tx.rememberEvent(RememberedEvent(system: event.system, eventID: event.eventID, source: event.source,
-                                                 outcome: .applied, goldenID: record.id, seenAt: now))
-        try tx.countOutcome(.applied, source: source, at: now)
-        return .applied
+        return record.id
     }
 
     private func holdForReview(_ normalized: NormalizedEvent, resolution: IdentityResolution, tx: any StoreTransaction, now: Timestamp) throws -> EventOutcome {
@@ -282,18 +295,19 @@ public final class WriteStage: BatchWriter {
                                                               body: body, topic: topics.review, at: now), at: now))
     }
 
-    private func appendAudit(for record: GoldenRecord, operation: AuditEvent.Operation, event: CanonicalEvent,
-                             changes: [AuditEvent.Change], rejected: [AuditEvent.Rejection], tx: any StoreTransaction, now: Timestamp) throws {
+    func appendAudit(for record: GoldenRecord, operation: AuditEvent.Operation, event: CanonicalEvent,
+                             changes: [AuditEvent.Change], rejected: [AuditEvent.Rejection], tx: any StoreTransaction, now: Timestamp,
+                             actor: String? = nil) throws {
         let head = try tx.auditHead(of: record.id) ?? AuditHead(seq: 0, lastHash: AuditEvent.genesisHash)
         let audit = AuditEvent(
             goldenID: record.id, seq: Int(head.seq) + 1, entity: record.entity, operation: operation,
-            eventID: event.eventID, source: event.source, system: event.system, actor: event.actor,
+            eventID: event.eventID, source: event.source, system: event.system, actor: actor ?? event.actor,
             occurredAt: event.occurredAt, appliedAt: now, changes: changes, rejected: rejected, prevHash: head.lastHash)
         try tx.advanceAuditHead(of: record.id, to: AuditHead(seq: Int64(audit.seq), lastHash: audit.hash))
         _ = try tx.enqueue(OutboxMessage(OutputRecords.audit(audit, topic: topics.audit), at: now))
     }
 
-    private func publishGolden(_ record: GoldenRecord, tx: any StoreTransaction, now: Timestamp) throws {
+    func publishGolden(_ record: GoldenRecord, tx: any StoreTransaction, now: Timestamp) throws {
         let document = GoldenRecordDocument(record: record, externalIDs: try tx.externalIDs(of: record.id))
         _ = try tx.enqueue(OutboxMessage(try OutputRecords.golden(document, topic: topics.golden, at: now), at: now))
     }
@@ -320,12 +334,12 @@ public final class WriteStage: BatchWriter {
         ids.flatMap { system, values in values.map { "\(system):\($0)" } }
     }
 
-    private func decodeState(_ record: GoldenRecord) throws -> RecordPolicyState {
+    func decodeState(_ record: GoldenRecord) throws -> RecordPolicyState {
         guard !record.policyState.isEmpty else { return .empty }
         return try JSONDecoder().decode(RecordPolicyState.self, from: record.policyState)
     }
 
-    private func encodeState(_ state: RecordPolicyState) throws -> Data {
+    func encodeState(_ state: RecordPolicyState) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return try encoder.encode(state)

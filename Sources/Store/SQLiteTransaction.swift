@@ -311,6 +311,13 @@ final class SQLiteTransaction: StoreTransaction {
             .map(Self.decodeOutbox)
     }
 
+    func moveOutcome(from old: EventOutcome, to new: EventOutcome, source: String, at time: Timestamp) throws {
+        try db.execute(sql: "UPDATE outcome_counters SET count = count - 1 WHERE source = ? AND outcome = ? AND count > 0",
+                       arguments: [source, old.rawValue])
+        guard db.changesCount > 0 else { throw StoreError(.notFound, "no \(old.rawValue) event of \(source) to move") }
+        try countOutcome(new, source: source, at: time)
+    }
+
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         var result: T?
         try db.inSavepoint {

@@ -54,6 +54,9 @@ public protocol StoreReader: IdentityLookup {
 
 /// Write access inside one transaction (``GoldenStore/write(_:)``).
 public protocol StoreTransaction: StoreReader {
+    /// Moves one event's count from one outcome to another (a held event approved later), so the
+    /// accounting identity keeps counting every input exactly once.
+    func moveOutcome(from old: EventOutcome, to new: EventOutcome, source: String, at time: Timestamp) throws
     /// Runs `body` in a savepoint: if it throws, everything it wrote is rolled back and the
     /// error rethrown, while the enclosing transaction goes on (one bad message, not the batch).
     func savepoint<T>(_ body: () throws -> T) throws -> T

@@ -170,6 +170,12 @@ enum DemoSamples {
             sample(.map, key: "1001", label: "Jane unsubscribes in HubSpot", format: "hubspot-webhook", """
             [{"eventId":9003,"subscriptionId":1,"portalId":62515,"occurredAt":1793611800000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":1001,"changeSource":"EMAIL","propertyName":"hs_email_optout","propertyValue":"true"}]
             """),
+            sample(.crm, key: "006A000001", label: "Salesforce opportunity: $50,000", format: "canonical", """
+            {"event_id":"crm-deal-1","source":"crm","system":"salesforce","type":"deal.upserted","occurred_at":"2026-11-02T09:40:00Z","actor":"rep@acmecorp.io","entity":"deal","external_id":"006A000001","fields":{"name":"Acme Corp renewal","amount":50000,"currency":"USD","stage":"negotiation"}}
+            """),
+            sample(.billing, key: "006A000001", label: "billing reports another amount for the same deal (a critical-field conflict)", format: "canonical", """
+            {"event_id":"billing-deal-1","source":"billing","system":"salesforce","type":"deal.upserted","occurred_at":"2026-11-02T09:45:00Z","entity":"deal","external_id":"006A000001","fields":{"amount":48000}}
+            """),
             sample(.crm, key: "003A000002", label: "a truncated message (poison)", format: nil, """
             {"event_id":"crm-2","source":"crm","system":"salesforce","type":"contact.upserted","occurred_at":"2026-11-02T
             """),
