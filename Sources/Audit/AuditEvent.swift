@@ -15,29 +15,9 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         case reviewResolved = "review_resolved"
     }
 
-    /// A field that changed: its value before and after, and the rule that decided.
-    public struct Change: Sendable, Hashable, Codable {
-        public var field: String
-        public var before: FieldValue?
-        public var after: FieldValue?
-        public var rule: String
-
-        public init(field: String, before: FieldValue?, after: FieldValue?, rule: String) {
-            self.field = field
-            self.before = before
-            self.after = after
-            self.rule = rule
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            // `before`/`after` are always present, as JSON null when absent.
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(field, forKey: .field)
-            try container.encode(before ?? .null, forKey: .before)
-            try container.encode(after ?? .null, forKey: .after)
-            try container.encode(rule, forKey: .rule)
-        }
-    }
+    /// A field that changed: its value before and after, and the rule that decided (the same
+    /// type the ownership engine reports, so the write stage passes its changes through).
+    public typealias Change = FieldChange
 
     /// A value that was not applied, and the rule that refused it.
     public struct Rejection: Sendable, Hashable, Codable {

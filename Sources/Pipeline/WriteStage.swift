@@ -201,7 +201,7 @@ public final class WriteStage: BatchWriter {
             break
         }
 
-        var changes = resolved.changes.map { AuditEvent.Change(field: $0.field, before: $0.before, after: $0.after, rule: $0.rule) }
+        var changes = resolved.changes
         let idsAfter = try tx.externalIDs(of: record.id)
         if idsAfter != idsBefore, !identity.created {
             // A new system now knows this person: consumers following external ids must hear it.
