@@ -140,15 +140,8 @@ struct CrashTests {
         return ends
     }
 
-    func stats(store: String, directory: String) async throws -> [String: Any] {
-        let result = try await crmsync(["stats", "--json", "--store", store], directory: directory)
-        #expect(result.status == 0, "\(result.stderr)")
-        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
-    }
-
     func caughtUp(store: String, directory: String, ends: [String: [String: Int64]]) async throws -> Bool {
-        guard FileManager.default.fileExists(atPath: store) else { return false }
-        let offsets = try await stats(store: store, directory: directory)["offsets"] as? [String: [String: Int]] ?? [:]
+        let offsets = try await storeStats(store, directory: directory)["offsets"] as? [String: [String: Int]] ?? [:]
         return ends.allSatisfy { topic, partitions in partitions.allSatisfy { Int64(offsets[topic]?[$0.key] ?? 0) >= $0.value } }
     }
 
@@ -238,8 +231,8 @@ struct CrashTests {
         #expect(crashed == reference, "\(Set(crashed.keys).symmetricDifference(reference.keys).prefix(5))")
 
         // 2. The accounting identity holds, with the same numbers.
-        let referenceStats = try await stats(store: referenceStore, directory: directory.path)
-        let crashStats = try await stats(store: crashStore, directory: directory.path)
+        let referenceStats = try await storeStats(referenceStore, directory: directory.path)
+        let crashStats = try await storeStats(crashStore, directory: directory.path)
         let events = crashStats["events"] as? [String: Int] ?? [:]
         #expect(events["total"] == (events["applied"] ?? 0) + (events["duplicate"] ?? 0) + (events["review"] ?? 0) + (events["dead_lettered"] ?? 0))
         #expect(events["dead_lettered"] == scenario.malformed)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// The repository root, from this file's location.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -177,4 +178,14 @@ final class LineReader: @unchecked Sendable {
             }
         }
     }
+}
+
+/// `crmsync stats --json` of `store`, parsed; empty while the store does not exist yet (the
+/// processor creates it when it starts). `requireSuccess: false` for polls that may race the
+/// processor's first migration, when the file exists but is not yet a readable store.
+func storeStats(_ store: String, directory: String = repositoryRoot, requireSuccess: Bool = true) async throws -> [String: Any] {
+    guard FileManager.default.fileExists(atPath: store) else { return [:] }
+    let result = try await crmsync(["stats", "--json", "--store", store], directory: directory)
+    if requireSuccess { #expect(result.status == 0, "\(result.stderr)") }
+    return (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]) ?? [:]
 }

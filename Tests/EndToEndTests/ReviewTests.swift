@@ -16,9 +16,7 @@ struct ReviewTests {
     }
 
     func applied(_ store: String) async throws -> Int {
-        guard FileManager.default.fileExists(atPath: store) else { return 0 }
-        let result = try await crmsync(["stats", "--json", "--store", store])
-        return ((try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])?["events"] as? [String: Int])?["total"] ?? 0
+        (try await storeStats(store, requireSuccess: false)["events"] as? [String: Int])?["total"] ?? 0
     }
 
     func waitUntil(_ processor: ProcessorProcess, store: String, total: Int) async throws {
