@@ -43,7 +43,7 @@ let package = Package(
         // The canonical event model every stage speaks.
         .target(name: "CRMModel"),
         // Pure value normalizers: email, phone, names, domains, timestamps, picklists.
-        .target(name: "Normalizers", dependencies: ["CRMModel", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Normalizers", dependencies: ["CRMModel", "ConfigFiles", .product(name: "Yams", package: "Yams")]),
         // Stage 1: bytes from a source topic -> validated, normalized canonical events.
         .target(
             name: "Normalize",

@@ -126,6 +126,15 @@ public struct YAMLReader {
         }
     }
 
+    /// A YAML syntax error as one line and the 1-based line it points at, for loaders that do
+    /// not go through ``YAMLReader`` (Yams' own descriptions span several lines).
+    public static func describe(_ error: any Error) -> (line: Int?, message: String) {
+        guard let error = error as? YamlError else {
+            return (nil, "not valid YAML: " + "\(error)".split(whereSeparator: \.isNewline).joined(separator: " "))
+        }
+        return (mark(of: error)?.line, problem(of: error))
+    }
+
     private static func mark(of error: YamlError) -> Mark? {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):

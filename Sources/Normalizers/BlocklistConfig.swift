@@ -1,3 +1,4 @@
+import ConfigFiles
 import Foundation
 import Yams
 
@@ -18,7 +19,8 @@ extension IdentifierBlocklist {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {
-            throw MappingTableError(file: file, keyPath: "", line: nil, message: "not valid YAML: \(error)")
+            let syntax = YAMLReader.describe(error)
+            throw MappingTableError(file: file, keyPath: "", line: syntax.line, message: syntax.message)
         }
         guard let root else { self = base; return }
         guard let top = root.mapping else {

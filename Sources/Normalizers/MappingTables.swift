@@ -1,3 +1,4 @@
+import ConfigFiles
 import CRMModel
 import Foundation
 import Yams
@@ -63,7 +64,8 @@ public struct MappingTables: Sendable {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {
-            throw MappingTableError(file: file, keyPath: "", line: nil, message: "not valid YAML: \(error)")
+            let syntax = YAMLReader.describe(error)
+            throw MappingTableError(file: file, keyPath: "", line: syntax.line, message: syntax.message)
         }
         guard let root, let top = root.mapping else {
             throw MappingTableError(file: file, keyPath: "", line: root?.mark?.line, message: "expected a mapping at the top level")

@@ -159,6 +159,13 @@ import Testing
         #expect(loadError("picklists: [unclosed\n")?.message.contains("YAML") == true)
     }
 
+    @Test func yamlSyntaxErrorsAreOneLineWithTheirLine() {
+        let error = loadError("version: 1\npicklists:\n  industry:\n    values: [retail]\n    map:\n      \"*\":\n        Retail: retail\n      \"*\":\n        Shops: retail\n")
+        #expect(error?.message == "duplicate key: *")
+        #expect(error?.line != nil)
+        #expect(error.map { !$0.description.contains("\n") } == true, "one line: \(error?.description ?? "")")
+    }
+
     @Test func missingFileNamesThePath() {
         #expect(throws: MappingTableError.self) { try MappingTables.load(path: "/nonexistent/picklists.yml") }
     }
