@@ -123,33 +123,48 @@ public final class OutboxRelay: Sendable {
     }
 }
 
-/// Collects delivery reports for one publish round.
-private final class DeliveryTally: Sendable {
-    private let state: Locked<(remaining: Int, failures: [Int64: KafkaError], waiter: CheckedContinuation<[Int64: KafkaError], Never>?)>
+/// Collects the delivery reports of one round of sends (keyed by the caller's ids).
+final class DeliveryTally: Sendable {
+    private struct State {
+        var expected: Int?
+        var received = 0
+        var failures: [Int64: KafkaError] = [:]
+        var waiter: CheckedContinuation<[Int64: KafkaError], Never>?
+    }
 
-    init(expected: Int) {
-        state = Locked((expected, [:], nil))
+    private let state: Locked<State>
+
+    /// `expected`: how many reports the round will get, or `nil` until ``settle(sent:)`` says.
+    init(expected: Int? = nil) {
+        state = Locked(State(expected: expected))
     }
 
     func record(id: Int64, _ result: Result<DeliveryReport, KafkaError>) {
         let finished = state.withLock { state -> (CheckedContinuation<[Int64: KafkaError], Never>, [Int64: KafkaError])? in
             if case .failure(let error) = result { state.failures[id] = error }
-            state.remaining -= 1
-            guard state.remaining == 0, let waiter = state.waiter else { return nil }
+            state.received += 1
+            guard state.received == state.expected, let waiter = state.waiter else { return nil }
             state.waiter = nil
             return (waiter, state.failures)
         }
         finished.map { $0.0.resume(returning: $0.1) }
     }
 
+    /// Waits for the expected number of reports; returns the failures by id.
     func wait() async -> [Int64: KafkaError] {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state -> [Int64: KafkaError]? in
-                if state.remaining == 0 { return state.failures }
+                if state.received == state.expected { return state.failures }
                 state.waiter = continuation
                 return nil
             }
             ready.map { continuation.resume(returning: $0) }
         }
+    }
+
+    /// Fixes the round at `sent` records and waits for their reports.
+    func settle(sent: Int) async -> [Int64: KafkaError] {
+        state.withLock { $0.expected = sent }
+        return await wait()
     }
 }

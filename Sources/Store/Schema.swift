@@ -131,6 +131,39 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-dead-letter-replay") { db in
+            try db.execute(sql: """
+                -- One row per `crmsync dlq replay` run (dry runs are not recorded: they change nothing).
+                CREATE TABLE dlq_replay_runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    dlq_topic TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    options TEXT NOT NULL,
+                    target_topic TEXT,
+                    status TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    finished_at INTEGER,
+                    scope TEXT NOT NULL,
+                    cursor TEXT NOT NULL,
+                    scanned INTEGER NOT NULL DEFAULT 0,
+                    matched INTEGER NOT NULL DEFAULT 0,
+                    replayed INTEGER NOT NULL DEFAULT 0,
+                    skipped INTEGER NOT NULL DEFAULT 0,
+                    note TEXT
+                );
+                CREATE INDEX dlq_replay_runs_by_status ON dlq_replay_runs(status, id);
+
+                -- Letters replayed so far, so a later run skips them unless asked `--again`.
+                CREATE TABLE dlq_replayed (
+                    dlq_topic TEXT NOT NULL,
+                    partition INTEGER NOT NULL,
+                    offset INTEGER NOT NULL,
+                    run_id INTEGER NOT NULL,
+                    replayed_at INTEGER NOT NULL,
+                    PRIMARY KEY (dlq_topic, partition, offset)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -88,20 +88,24 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// An exclusive lock next to the SQLite store, so two processors never share one store.
+/// An exclusive lock file next to the SQLite store: one `crmsync run` per store, one
+/// `crmsync dlq replay` per store.
 final class StoreLock {
     private let descriptor: Int32
     let path: String
 
-    init(storePath: String) throws {
-        path = storePath + ".lock"
+    /// - Parameters:
+    ///   - suffix: appended to the store path to name the lock file.
+    ///   - holder: what holds the lock, for the error message.
+    init(storePath: String, suffix: String = ".lock", holder: String = "`crmsync run`") throws {
+        path = storePath + suffix
         descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw CLIFailure.store("cannot create the lock file \(path): \(String(cString: strerror(errno)))")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)
-            throw CLIFailure.store("the store \(storePath) is in use by another `crmsync run` (lock \(path)); one active instance per store")
+            throw CLIFailure.store("the store \(storePath) is in use by another \(holder) (lock \(path)); one at a time per store")
         }
     }
 

@@ -5,16 +5,24 @@ import Kafka
 import Logging
 import Testing
 
-/// A `crmsync run` child process whose log lines the test can wait for.
+/// A long-running crmsync child process (`crmsync run`, `crmsync dlq replay`) whose standard
+/// error lines the test can wait for.
 final class ProcessorProcess: @unchecked Sendable {
     // @unchecked: set up in init, only read afterwards; LineReader is itself thread-safe.
     let process: Process
     let logLines: LineReader
 
-    init(brokers: String, store: String, directory: String, batchSize: Int) throws {
+    /// `crmsync run` on `brokers` and `store`, optionally with a config file.
+    convenience init(brokers: String, store: String, directory: String, batchSize: Int, config: String? = nil) throws {
+        try self.init(arguments: ["run", "--brokers", brokers, "--store", store, "--batch-size", String(batchSize), "--log-level", "info"]
+                          + (config.map { ["--config", $0] } ?? []),
+                      directory: directory)
+    }
+
+    init(arguments: [String], directory: String) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: crmsyncBinary)
-        process.arguments = ["run", "--brokers", brokers, "--store", store, "--batch-size", String(batchSize), "--log-level", "info"]
+        process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var environment = ProcessInfo.processInfo.environment
         for key in ["CRMSYNC_BROKERS", "CRMSYNC_STORE", "CRMSYNC_CONFIG"] { environment[key] = nil }

@@ -1,0 +1,325 @@
+import Foundation
+import Kafka
+import Logging
+import Testing
+
+/// `crmsync dlq list|show|stats|replay` against the real binary, the dev broker and `crmsync run`.
+@Suite("DLQ: list, show, stats and replay through the binary", .serialized, .timeLimit(.minutes(5)))
+struct DeadLetterReplayTests {
+    let logger: Logger = {
+        var logger = Logger(label: "dlq-test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// A running pipeline: dev broker, `crmsync run`, a producer, a scratch directory.
+    final class Pipeline: @unchecked Sendable {
+        // @unchecked: every property is set in init and never reassigned except `processor`,
+        // which only the test's own task touches.
+        let directory: URL
+        let store: String
+        let broker: DevBrokerProcess
+        let producer: KafkaProducer
+        var processor: ProcessorProcess
+
+        init(logger: Logger) async throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("crmsync-dlq-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            store = directory.appendingPathComponent("dlq.sqlite").path
+            broker = try await DevBrokerProcess()
+            producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: broker.bootstrapServers), logger: logger)
+            processor = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: 50)
+        }
+
+        var common: [String] { ["--brokers", broker.bootstrapServers, "--store", store] }
+
+        func send(_ topic: String, key: String, _ value: [UInt8], headers: [KafkaHeader] = []) async throws {
+            try await producer.send(ProducerMessage(topic: topic, key: Array(key.utf8), value: value, headers: headers))
+        }
+
+        /// `stats --json` events, by outcome (and `total`).
+        func events() async throws -> [String: Int] {
+            (try await storeStats(store, requireSuccess: false)["events"] as? [String: Int]) ?? [:]
+        }
+
+        /// Waits for the processor's batches until `total` inputs are accounted for.
+        func waitForTotal(_ total: Int) async throws {
+            while try await events()["total", default: 0] < total {
+                guard await processor.waitForLine(containing: "batch committed") != nil else {
+                    Issue.record("crmsync run ended early")
+                    return
+                }
+            }
+        }
+
+        /// Restarts `crmsync run` (graceful stop first), optionally with a config file.
+        func restartProcessor(config: String?) async throws {
+            #expect(await processor.signal(SIGTERM) == 0)
+            processor = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: 50, config: config)
+        }
+
+        func shutDown() async {
+            _ = await processor.signal(SIGTERM)
+            await producer.close()
+            _ = await broker.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+
+        /// Waits until the DLQ holds `count` records (the relay publishes them after the batch
+        /// commits) and returns them: a consumer that reads from the beginning until it has them.
+        func letters(_ count: Int, logger: Logger) async throws -> [ConsumerMessage] {
+            let consumer = try KafkaConsumer(
+                configuration: ConsumerConfiguration(bootstrapServers: broker.bootstrapServers, groupID: "dlq-test-reader", overrides: ["enable.auto.commit": "false"]),
+                logger: logger)
+            try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<3).map { (TopicPartition(topic: "dlq.events.v1", partition: $0), KafkaOffset.beginning) }))
+            var messages: [ConsumerMessage] = []
+            while messages.count < count {
+                let batch = try await consumer.nextBatch(maxMessages: 500)
+                if batch.isEmpty { break }
+                messages += batch
+            }
+            await consumer.close()
+            return messages
+        }
+
+        func highWatermarks(_ topic: String, partitions: Int32, logger: Logger) async throws -> [Int32: Int64] {
+            let reader = try TopicSnapshot.Reader(bootstrapServers: broker.bootstrapServers, logger: logger)
+            defer { Task { await reader.close() } }
+            return try await reader.watermarks(topic: topic, partitions: partitions).mapValues(\.high)
+        }
+    }
+
+    static func contact(_ id: String, fields: String) -> [UInt8] {
+        Array(#"{"event_id":"\#(id)","source":"crm","system":"salesforce","type":"contact.upserted","occurred_at":"2026-11-20T10:00:00Z","entity":"contact","external_id":"\#(id)","fields":\#(fields)}"#.utf8)
+    }
+
+    /// Runs `body` on a fresh pipeline and always shuts it down afterwards.
+    func withPipeline(_ body: (Pipeline) async throws -> Void) async throws {
+        let pipeline = try await Pipeline(logger: logger)
+        do {
+            try await body(pipeline)
+        } catch {
+            await pipeline.shutDown()
+            throw error
+        }
+        await pipeline.shutDown()
+    }
+
+    func json(_ result: CommandResult) throws -> Any {
+        #expect(result.status == 0, "exit \(result.status): \(result.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+    }
+
+    @Test("list/show/stats describe the letters; a dry run changes nothing; fix forward applies the letter exactly once")
+    func fixForward() async throws {
+        try await withPipeline { pipeline in
+            let unmapped = Self.contact("003U", fields: #"{"email":"una@example.org","industry":"Underwater Basket Weaving"}"#)
+            let truncated = Array(#"{"event_id":"003T","source":"crm","#.utf8)
+            try await pipeline.send("crm.events.v1", key: "003U", unmapped, headers: [KafkaHeader(name: "trace-id", value: [0, 255, 7])])
+            try await pipeline.send("crm.events.v1", key: "003T", truncated)
+            try await pipeline.send("crm.events.v1", key: "003V", Self.contact("003V", fields: #"{"email":"val@example.org"}"#))
+            try await pipeline.waitForTotal(3)
+            #expect(try await pipeline.events()["dead_lettered"] == 2)
+            _ = try await pipeline.letters(2, logger: logger)
+
+            // list: both letters, with class, source and original position.
+            let listed = try #require(try json(await crmsync(["dlq", "list", "--json"] + pipeline.common)) as? [[String: Any]])
+            #expect(listed.count == 2)
+            #expect(Set(listed.compactMap { $0["error_class"] as? String }) == ["unmapped-value", "malformed-json"])
+            #expect(listed.allSatisfy { $0["source"] as? String == "crm" && $0["original_topic"] as? String == "crm.events.v1" })
+            let filtered = try #require(try json(await crmsync(["dlq", "list", "--json", "--class", "unmapped-value"] + pipeline.common)) as? [[String: Any]])
+            #expect(filtered.count == 1)
+            let byKey = try #require(try json(await crmsync(["dlq", "list", "--json", "--key", "003T"] + pipeline.common)) as? [[String: Any]])
+            #expect(byKey.map { $0["error_class"] as? String } == ["malformed-json"])
+            let future = try #require(try json(await crmsync(["dlq", "list", "--json", "--since", "2099-01-01T00:00:00Z"] + pipeline.common)) as? [[String: Any]])
+            #expect(future.isEmpty)
+            let recent = try #require(try json(await crmsync(["dlq", "list", "--json", "--since", "1h", "--source", "crm"] + pipeline.common)) as? [[String: Any]])
+            #expect(recent.count == 2)
+
+            // show: the original bytes and headers, untouched.
+            let position = try #require(filtered.first?["position"] as? String)
+            let shown = try #require(try json(await crmsync(["dlq", "show", position, "--json"] + pipeline.common)) as? [String: Any])
+            let value = try #require(shown["value"] as? [String: Any])
+            #expect(Data(base64Encoded: value["base64"] as? String ?? "").map(Array.init) == unmapped)
+            let headers = try #require(shown["headers"] as? [[String: Any]])
+            let trace = try #require(headers.first { $0["name"] as? String == "trace-id" }?["value"] as? [String: Any])
+            #expect(trace["base64"] as? String == Data([0, 255, 7]).base64EncodedString())
+            #expect(headers.contains { $0["name"] as? String == "crmsync.error.field" })
+
+            // stats: histograms.
+            let stats = try #require(try json(await crmsync(["dlq", "stats", "--json"] + pipeline.common)) as? [String: Any])
+            #expect(stats["total"] as? Int == 2)
+            #expect(stats["by_class"] as? [String: Int] == ["unmapped-value": 1, "malformed-json": 1])
+            #expect(stats["by_source"] as? [String: Int] == ["crm": 2])
+            #expect(stats["by_age"] as? [String: Int] == ["<1h": 2])
+            #expect((stats["runs"] as? [Any])?.isEmpty == true)
+
+            // A dry run lists the letter and changes nothing: no record on any topic, no run recorded.
+            let sourceBefore = try await pipeline.highWatermarks("crm.events.v1", partitions: 6, logger: logger)
+            let dry = try #require(try json(await crmsync(["dlq", "replay", "--dry-run", "--class", "unmapped-value", "--json"] + pipeline.common)) as? [String: Any])
+            #expect((dry["would_replay"] as? [[String: Any]])?.map { $0["position"] as? String } == [position])
+            #expect(try await pipeline.highWatermarks("crm.events.v1", partitions: 6, logger: logger) == sourceBefore)
+            let afterDry = try #require(try json(await crmsync(["dlq", "stats", "--json"] + pipeline.common)) as? [String: Any])
+            #expect((afterDry["runs"] as? [Any])?.isEmpty == true, "a dry run records no run")
+            #expect(try await pipeline.events()["total"] == 3)
+
+            // Fix forward: add the mapping, restart the processor with it, replay.
+            let config = try writeConfig(in: pipeline.directory, industryMapping: ("Underwater Basket Weaving", "other"))
+            try await pipeline.restartProcessor(config: config)
+            let replay = try await crmsync(["dlq", "replay", "--class", "unmapped-value", "--actor", "ops@acme", "--json"] + pipeline.common)
+            let report = try #require(try json(replay) as? [String: Any])
+            #expect(report["replayed"] as? Int == 1)
+            #expect(report["skipped"] as? Int == 0)
+            try await pipeline.waitForTotal(4)
+            let afterReplay = try await pipeline.events()
+            #expect(afterReplay["applied"] == 2, "the replayed event is applied")
+            #expect(afterReplay["dead_lettered"] == 2, "its first failure stays counted once")
+            let record = try #require(try json(await crmsync(["records", "get", "--external", "salesforce:003U", "--json", "--store", pipeline.store])) as? [String: Any])
+            #expect((record["fields"] as? [String: Any])?["industry"] as? String == "other")
+            let recordID = try #require(record["id"] as? String)
+            let trail = try #require(try json(await crmsync(["audit", "--id", recordID, "--json", "--store", pipeline.store])) as? [[String: Any]])
+
+            // The same replay again: the letter was replayed, so it is skipped.
+            let second = try #require(try json(await crmsync(["dlq", "replay", "--class", "unmapped-value", "--json"] + pipeline.common)) as? [String: Any])
+            #expect(second["replayed"] as? Int == 0)
+            #expect(second["skipped"] as? Int == 1)
+
+            // --again publishes it once more: the pipeline knows the event id, so it is a duplicate.
+            let again = try #require(try json(await crmsync(["dlq", "replay", "--class", "unmapped-value", "--again", "--json"] + pipeline.common)) as? [String: Any])
+            #expect(again["replayed"] as? Int == 1)
+            try await pipeline.waitForTotal(5)
+            let afterAgain = try await pipeline.events()
+            #expect(afterAgain["duplicate"] == 1)
+            #expect(afterAgain["applied"] == 2, "no second application")
+            let trailAfter = try #require(try json(await crmsync(["audit", "--id", recordID, "--json", "--store", pipeline.store])) as? [[String: Any]])
+            #expect(trailAfter.count == trail.count, "a duplicate writes no audit event")
+            #expect(try await crmsync(["audit", "verify", "--store", pipeline.store]).status == 0)
+
+            // Every run is recorded with who ran it and its counts; the dry run is not.
+            let ledger = try #require(try json(await crmsync(["dlq", "stats", "--json"] + pipeline.common)) as? [String: Any])
+            let runs = try #require(ledger["runs"] as? [[String: Any]])
+            #expect(runs.count == 3)
+            #expect(runs.map { $0["replayed"] as? Int } == [1, 0, 1], "newest first")
+            #expect(runs.last?["actor"] as? String == "ops@acme")
+            #expect(runs.allSatisfy { $0["status"] as? String == "completed" })
+            #expect(ledger["replayed_letters"] as? Int == 1)
+            let shownAfter = try #require(try json(await crmsync(["dlq", "show", position, "--json"] + pipeline.common)) as? [String: Any])
+            #expect(shownAfter["replayed_by_run"] as? Int == runs.first?["id"] as? Int)
+        }
+    }
+
+    @Test("a letter that fails again returns with its replay count raised; --max-replays stops the loop")
+    func replayLoopGuard() async throws {
+        try await withPipeline { pipeline in
+            let poison = Array(#"{"event_id":"P1","source":"crm","#.utf8)
+            try await pipeline.send("crm.events.v1", key: "P1", poison, headers: [KafkaHeader(name: "origin", string: "test")])
+            try await pipeline.waitForTotal(1)
+            _ = try await pipeline.letters(1, logger: logger)
+
+            let first = try #require(try json(await crmsync(["dlq", "replay", "--max-replays", "1", "--json"] + pipeline.common)) as? [String: Any])
+            #expect(first["replayed"] as? Int == 1)
+            try await pipeline.waitForTotal(2)
+            let letters = try await pipeline.letters(2, logger: logger)
+            #expect(letters.count == 2)
+            let counts = letters.map { $0.headers.string("crmsync.replay.count") }
+            #expect(Set(counts) == ["0", "1"])
+            let reletter = try #require(letters.first { $0.headers.string("crmsync.replay.count") == "1" })
+            #expect(reletter.value == poison, "the bytes are the original bytes")
+            #expect(reletter.headers.filter { $0.name == "origin" }.map(\.stringValue) == ["test"], "original headers kept, once")
+            #expect(reletter.headers.filter { $0.name == "crmsync.error.class" }.count == 1)
+
+            // The new letter is at the limit, the old one was replayed: nothing goes.
+            let guarded = try #require(try json(await crmsync(["dlq", "replay", "--max-replays", "1", "--json"] + pipeline.common)) as? [String: Any])
+            #expect(guarded["replayed"] as? Int == 0)
+            #expect(guarded["skipped"] as? Int == 2)
+            // --again overrides the ledger but never the loop guard.
+            let again = try #require(try json(await crmsync(["dlq", "replay", "--max-replays", "1", "--again", "--json"] + pipeline.common)) as? [String: Any])
+            #expect(again["replayed"] as? Int == 1)
+            #expect(again["skipped"] as? Int == 1)
+            try await pipeline.waitForTotal(3)
+            #expect(try await pipeline.letters(3, logger: logger).count == 3)
+            #expect(try await pipeline.events()["dead_lettered"] == 3)
+        }
+    }
+
+    @Test("an interrupted replay resumes where it stopped: every letter replayed exactly once")
+    func interruptedReplayResumes() async throws {
+        try await withPipeline { pipeline in
+            let letterCount = 60
+            for index in 0..<letterCount {
+                try await pipeline.send("map.events.v1", key: "K\(index)", Array(#"{"event_id":"M\#(index)","source":"map","type":"#.utf8))
+            }
+            try await pipeline.waitForTotal(letterCount)
+            _ = try await pipeline.letters(letterCount, logger: logger)
+
+            let replay = try ProcessorProcess(arguments: ["dlq", "replay", "--rate", "20", "--log-level", "warning"] + pipeline.common, directory: repositoryRoot)
+            guard await replay.waitForLine(containing: "replay: scanned") != nil else {
+                Issue.record("no progress line from dlq replay")
+                return
+            }
+            #expect(await replay.signal(SIGINT) == 130, "a stopped replay exits 130")
+            let stats = try #require(try json(await crmsync(["dlq", "stats", "--json"] + pipeline.common)) as? [String: Any])
+            let run = try #require((stats["runs"] as? [[String: Any]])?.first)
+            #expect(run["status"] as? String == "interrupted")
+            let done = try #require(run["replayed"] as? Int)
+            #expect(done > 0 && done < letterCount, "stopped part way (replayed \(done))")
+
+            let resumed = try #require(try json(await crmsync(["dlq", "replay", "--resume", "--json"] + pipeline.common)) as? [String: Any])
+            let resumedRun = try #require(resumed["run"] as? [String: Any])
+            #expect(resumedRun["id"] as? Int == run["id"] as? Int, "the same run continues")
+            #expect(resumedRun["status"] as? String == "completed")
+            #expect(resumed["replayed"] as? Int == letterCount)
+            let nothingLeft = try await crmsync(["dlq", "replay", "--resume"] + pipeline.common)
+            #expect(nothingLeft.status == 1)
+            #expect(nothingLeft.stderr.contains("no interrupted replay run"))
+
+            // Each original letter went exactly once: it failed again, so the DLQ holds one copy
+            // with replay count 1 per original offset.
+            try await pipeline.waitForTotal(2 * letterCount)
+            let letters = try await pipeline.letters(2 * letterCount, logger: logger)
+            #expect(letters.count == 2 * letterCount)
+            let replayedAgain = letters.filter { $0.headers.string("crmsync.replay.count") == "1" }
+            // Keys are distinct per original letter and replays keep them.
+            let keys = replayedAgain.map { String(decoding: $0.key ?? [], as: UTF8.self) }
+            #expect(replayedAgain.count == letterCount)
+            #expect(Set(keys) == Set((0..<letterCount).map { "K\($0)" }))
+        }
+    }
+
+    @Test("replay refuses bad usage with one line")
+    func usageErrors() async throws {
+        try await withPipeline { pipeline in
+            let badClass = try await crmsync(["dlq", "replay", "--class", "nope"] + pipeline.common)
+            #expect(badClass.status == 2)
+            #expect(badClass.stderr.contains("unknown error class \"nope\""))
+            let resumeWithFilter = try await crmsync(["dlq", "replay", "--resume", "--source", "crm"] + pipeline.common)
+            #expect(resumeWithFilter.status == 2)
+            let missingTarget = try await crmsync(["dlq", "replay", "--to", "no.such.topic"] + pipeline.common)
+            #expect(missingTarget.status == 2)
+            #expect(missingTarget.stderr.contains("no.such.topic does not exist"))
+            let badTime = try await crmsync(["dlq", "list", "--since", "yesterday"] + pipeline.common)
+            #expect(badTime.status == 2)
+            #expect(badTime.stderr.split(separator: "\n").count == 1)
+            let missing = try await crmsync(["dlq", "show", "0:999"] + pipeline.common)
+            #expect(missing.status == 1)
+            #expect(missing.stderr.contains("no record at dlq.events.v1 0:999"))
+        }
+    }
+
+    /// A config file whose picklists add `vendor → slug` to the industry map for any system
+    /// (the shipped table's `"*"` section), as an operator fixing forward would.
+    func writeConfig(in directory: URL, industryMapping: (vendor: String, slug: String)) throws -> String {
+        let original = try String(contentsOfFile: repositoryRoot + "/config/picklists.yml", encoding: .utf8)
+        guard let industry = original.range(of: "\n  industry:\n"),
+              let anySystem = original.range(of: "\n      \"*\":\n", range: industry.upperBound..<original.endIndex) else {
+            throw CocoaError(.fileReadCorruptFile)
+        }
+        var patched = original
+        patched.insert(contentsOf: "        \(industryMapping.vendor): \(industryMapping.slug)\n", at: anySystem.upperBound)
+        let picklists = directory.appendingPathComponent("picklists.yml").path
+        try patched.write(toFile: picklists, atomically: true, encoding: .utf8)
+        let config = directory.appendingPathComponent("crmsync.yml").path
+        try "normalize:\n  mappings: \(picklists)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+}
