@@ -47,13 +47,18 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 let filter = try filters.filter(now: Clock.system.now())
                 var entries: [DeadLetterEntry] = []
                 var unreadable: [LetterPosition] = []
-                try await context.scan { message in
-                    guard entries.count < limit else { return }
-                    guard let entry = context.entry(message) else {
-                        unreadable.append(LetterPosition(partition: message.partition, offset: message.offset))
-                        return
+                do {
+                    try await context.scan { message in
+                        guard let entry = context.entry(message) else {
+                            unreadable.append(LetterPosition(partition: message.partition, offset: message.offset))
+                            return
+                        }
+                        guard filter.matches(entry) else { return }
+                        entries.append(entry)
+                        if entries.count == limit { throw LimitReached() }
                     }
-                    if filter.matches(entry) { entries.append(entry) }
+                } catch is LimitReached {
+                    // Enough letters: stop reading.
                 }
                 let replayed = try context.replayedLetters(entries.map(\.position))
                 if json {
@@ -354,6 +359,9 @@ struct DeadLetterCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// Ends a scan early once `--limit` letters are in hand.
+private struct LimitReached: Error {}
 
 /// `--class`, `--source`, `--since`, `--until`, `--key`.
 struct LetterFilterOptions: ParsableArguments {

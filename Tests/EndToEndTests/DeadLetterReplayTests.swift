@@ -127,6 +127,8 @@ struct DeadLetterReplayTests {
             #expect(listed.count == 2)
             #expect(Set(listed.compactMap { $0["error_class"] as? String }) == ["unmapped-value", "malformed-json"])
             #expect(listed.allSatisfy { $0["source"] as? String == "crm" && $0["original_topic"] as? String == "crm.events.v1" })
+            let limited = try #require(try json(await crmsync(["dlq", "list", "--json", "--limit", "1"] + pipeline.common)) as? [[String: Any]])
+            #expect(limited.count == 1)
             let filtered = try #require(try json(await crmsync(["dlq", "list", "--json", "--class", "unmapped-value"] + pipeline.common)) as? [[String: Any]])
             #expect(filtered.count == 1)
             let byKey = try #require(try json(await crmsync(["dlq", "list", "--json", "--key", "003T"] + pipeline.common)) as? [[String: Any]])
@@ -283,6 +285,36 @@ struct DeadLetterReplayTests {
             let keys = replayedAgain.map { String(decoding: $0.key ?? [], as: UTF8.self) }
             #expect(replayedAgain.count == letterCount)
             #expect(Set(keys) == Set((0..<letterCount).map { "K\($0)" }))
+        }
+    }
+
+    @Test("a replay killed mid-run is found abandoned, marked interrupted and resumed: every letter goes at least once")
+    func killedReplayResumes() async throws {
+        try await withPipeline { pipeline in
+            let letterCount = 40
+            for index in 0..<letterCount {
+                try await pipeline.send("billing.events.v1", key: "B\(index)", Array("not json \(index)".utf8))
+            }
+            try await pipeline.waitForTotal(letterCount)
+            _ = try await pipeline.letters(letterCount, logger: logger)
+
+            let replay = try ProcessorProcess(arguments: ["dlq", "replay", "--rate", "20", "--log-level", "warning"] + pipeline.common, directory: repositoryRoot)
+            guard await replay.waitForLine(containing: "replay: scanned") != nil else {
+                Issue.record("no progress line from dlq replay")
+                return
+            }
+            _ = await replay.signal(SIGKILL)
+            let resumed = try await crmsync(["dlq", "replay", "--resume", "--json"] + pipeline.common)
+            #expect(resumed.stderr.contains("had stopped without finishing"), "\(resumed.stderr)")
+            let report = try #require(try json(resumed) as? [String: Any])
+            #expect((report["run"] as? [String: Any])?["status"] as? String == "completed")
+            let replayed = try #require(report["replayed"] as? Int)
+            #expect(replayed >= letterCount, "at least once: \(replayed)")
+
+            // Every original key came back at least once with replay count 1.
+            let letters = try await pipeline.letters(letterCount + replayed, logger: logger)
+            let keys = Set(letters.filter { $0.headers.string("crmsync.replay.count") == "1" }.map { String(decoding: $0.key ?? [], as: UTF8.self) })
+            #expect(keys == Set((0..<letterCount).map { "B\($0)" }))
         }
     }
 
