@@ -105,6 +105,19 @@ struct DeadLetterReplayTests {
         await pipeline.shutDown()
     }
 
+    /// Publishes poison `letters`, waits until they are all on the DLQ, then starts a
+    /// rate-limited `dlq replay` and returns it once it has reported progress (part way through).
+    func replayUnderWay(_ pipeline: Pipeline, letters: [(topic: String, key: String, value: [UInt8])]) async throws -> ProcessorProcess {
+        for letter in letters {
+            try await pipeline.send(letter.topic, key: letter.key, letter.value)
+        }
+        try await pipeline.waitForTotal(letters.count)
+        _ = try await pipeline.letters(letters.count, logger: logger)
+        let replay = try ProcessorProcess(arguments: ["dlq", "replay", "--rate", "20", "--log-level", "warning"] + pipeline.common, directory: repositoryRoot)
+        try #require(await replay.waitForLine(containing: "replay: scanned") != nil, "no progress line from dlq replay")
+        return replay
+    }
+
     func json(_ result: CommandResult) throws -> Any {
         #expect(result.status == 0, "exit \(result.status): \(result.stderr)")
         return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
@@ -248,17 +261,9 @@ struct DeadLetterReplayTests {
     func interruptedReplayResumes() async throws {
         try await withPipeline { pipeline in
             let letterCount = 60
-            for index in 0..<letterCount {
-                try await pipeline.send("map.events.v1", key: "K\(index)", Array(#"{"event_id":"M\#(index)","source":"map","type":"#.utf8))
-            }
-            try await pipeline.waitForTotal(letterCount)
-            _ = try await pipeline.letters(letterCount, logger: logger)
-
-            let replay = try ProcessorProcess(arguments: ["dlq", "replay", "--rate", "20", "--log-level", "warning"] + pipeline.common, directory: repositoryRoot)
-            guard await replay.waitForLine(containing: "replay: scanned") != nil else {
-                Issue.record("no progress line from dlq replay")
-                return
-            }
+            let replay = try await replayUnderWay(pipeline, letters: (0..<letterCount).map {
+                ("map.events.v1", "K\($0)", Array(#"{"event_id":"M\#($0)","source":"map","type":"#.utf8))
+            })
             #expect(await replay.signal(SIGINT) == 130, "a stopped replay exits 130")
             let stats = try #require(try json(await crmsync(["dlq", "stats", "--json"] + pipeline.common)) as? [String: Any])
             let run = try #require((stats["runs"] as? [[String: Any]])?.first)
@@ -292,17 +297,9 @@ struct DeadLetterReplayTests {
     func killedReplayResumes() async throws {
         try await withPipeline { pipeline in
             let letterCount = 40
-            for index in 0..<letterCount {
-                try await pipeline.send("billing.events.v1", key: "B\(index)", Array("not json \(index)".utf8))
-            }
-            try await pipeline.waitForTotal(letterCount)
-            _ = try await pipeline.letters(letterCount, logger: logger)
-
-            let replay = try ProcessorProcess(arguments: ["dlq", "replay", "--rate", "20", "--log-level", "warning"] + pipeline.common, directory: repositoryRoot)
-            guard await replay.waitForLine(containing: "replay: scanned") != nil else {
-                Issue.record("no progress line from dlq replay")
-                return
-            }
+            let replay = try await replayUnderWay(pipeline, letters: (0..<letterCount).map {
+                ("billing.events.v1", "B\($0)", Array("not json \($0)".utf8))
+            })
             _ = await replay.signal(SIGKILL)
             let resumed = try await crmsync(["dlq", "replay", "--resume", "--json"] + pipeline.common)
             #expect(resumed.stderr.contains("had stopped without finishing"), "\(resumed.stderr)")
