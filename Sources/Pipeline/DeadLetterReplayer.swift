@@ -176,21 +176,18 @@ public struct DeadLetterReplayer: Sendable {
         } catch is Stop {
             try await state.flush(store: store, dlqTopic: dlqTopic, clock: clock)
             try store.setReplayRunStatus(run.id, .interrupted, note: "stopped by the operator", at: clock.now())
-            return Report(run: try refreshed(run.id, store), counts: state.counts, wouldReplay: [], unreadable: state.unreadable, interrupted: true)
+            return Report(run: try store.replayRun(run.id), counts: state.counts, wouldReplay: [], unreadable: state.unreadable, interrupted: true)
         } catch {
             // Record what was delivered before the failure, so a resume does not send it again.
             try? await state.flush(store: store, dlqTopic: dlqTopic, clock: clock)
-            let note = "\(error)"
+            let note = (error as? Failure)?.message ?? "\(error)"
             try? store.setReplayRunStatus(run.id, .interrupted, note: note, at: clock.now())
             throw Failure(runID: run.id, message: note)
         }
         try store.setReplayRunStatus(run.id, .completed, note: nil, at: clock.now())
-        return Report(run: try refreshed(run.id, store), counts: state.counts, wouldReplay: [], unreadable: state.unreadable, interrupted: false)
+        return Report(run: try store.replayRun(run.id), counts: state.counts, wouldReplay: [], unreadable: state.unreadable, interrupted: false)
     }
 
-    private func refreshed(_ id: Int64, _ store: SQLiteStore) throws -> ReplayRun? {
-        try store.replayRuns(limit: 1_000).first { $0.id == id }
-    }
 
     /// The record for `entry`: back to its original topic and partition, or to `--to`.
     func replayMessage(_ entry: DeadLetterEntry) throws -> ProducerMessage {

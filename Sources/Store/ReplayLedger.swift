@@ -123,6 +123,11 @@ extension SQLiteStore {
         }
     }
 
+    /// The run with this id, if there is one.
+    public func replayRun(_ id: Int64) throws -> ReplayRun? {
+        try readLedger("read replay run \(id)") { db in try Self.fetchRun(db, id: id) }
+    }
+
     /// The newest interrupted run on `dlqTopic`, the one `--resume` continues.
     public func latestInterruptedReplayRun(dlqTopic: String) throws -> ReplayRun? {
         try readLedger("read replay runs") { db in

@@ -315,7 +315,7 @@ struct DeadLetterReplayTests {
         }
     }
 
-    @Test("replay refuses bad usage with one line")
+    @Test("bad usage and impossible replays fail with one line; stray records on the DLQ are left alone")
     func usageErrors() async throws {
         try await withPipeline { pipeline in
             let badClass = try await crmsync(["dlq", "replay", "--class", "nope"] + pipeline.common)
@@ -332,6 +332,25 @@ struct DeadLetterReplayTests {
             let missing = try await crmsync(["dlq", "show", "0:999"] + pipeline.common)
             #expect(missing.status == 1)
             #expect(missing.stderr.contains("no record at dlq.events.v1 0:999"))
+
+            // A letter whose original topic is gone: the run stops with one line and is recorded
+            // as interrupted; `--to` sends it elsewhere. A record without crmsync headers is left alone.
+            try await pipeline.producer.send(ProducerMessage(topic: "dlq.events.v1", partition: 0, key: Array("G1".utf8), value: Array("{}".utf8), headers: [
+                KafkaHeader(name: "crmsync.error.class", string: "schema"), KafkaHeader(name: "crmsync.original.topic", string: "gone.events.v1"),
+                KafkaHeader(name: "crmsync.original.partition", string: "0"), KafkaHeader(name: "crmsync.original.offset", string: "5"),
+            ]))
+            try await pipeline.producer.send(ProducerMessage(topic: "dlq.events.v1", partition: 0, key: nil, value: Array("stray".utf8)))
+            let gone = try await crmsync(["dlq", "replay"] + pipeline.common)
+            #expect(gone.status == 1)
+            #expect(gone.stderr.contains("original topic gone.events.v1 does not exist (use --to TOPIC)"), "\(gone.stderr)")
+            #expect(gone.stderr.split(separator: "\n").count == 1, "\(gone.stderr)")
+            let stats = try #require(try json(await crmsync(["dlq", "stats", "--json"] + pipeline.common)) as? [String: Any])
+            #expect((stats["runs"] as? [[String: Any]])?.first?["status"] as? String == "interrupted")
+            #expect(stats["unreadable"] as? Int == 1)
+            let redirected = try #require(try json(await crmsync(["dlq", "replay", "--to", "crm.events.v1", "--json"] + pipeline.common)) as? [String: Any])
+            #expect(redirected["replayed"] as? Int == 1)
+            #expect(redirected["unreadable"] as? [String] == ["0:1"])
+            try await pipeline.waitForTotal(1)
         }
     }
 
