@@ -15,11 +15,15 @@ public struct ResolvedRecord: Sendable, Hashable, Codable {
     public var provenance: [String: Provenance]
     /// The consent log that travels with the contact (every distinct record, oldest first).
     public var consent: [ConsentRecord]
+    /// When the record was soft-deleted, if its latest delete is later than its latest restore.
+    public var deletedAt: Timestamp?
 
-    public init(fields: [String: FieldValue] = [:], provenance: [String: Provenance] = [:], consent: [ConsentRecord] = []) {
+    public init(fields: [String: FieldValue] = [:], provenance: [String: Provenance] = [:], consent: [ConsentRecord] = [],
+                deletedAt: Timestamp? = nil) {
         self.fields = fields
         self.provenance = provenance
         self.consent = consent
+        self.deletedAt = deletedAt
     }
 }
 

@@ -189,16 +189,11 @@ public final class WriteStage: BatchWriter {
         record.fields = resolved.record.fields
         record.provenance = resolved.record.provenance
         record.consent = resolved.record.consent
-
-        switch event.action {
-        case .deleted where record.deletedAt == nil:
-            record.deletedAt = event.occurredAt
-            operation = .softDelete
-        case .restored where record.deletedAt != nil:
-            record.deletedAt = nil
-            operation = .restore
-        default:
-            break
+        // Decided on event time by the history (a late older restore or delete changes
+        // nothing); the audit says soft_delete/restore only when the deleted state flips.
+        record.deletedAt = resolved.record.deletedAt
+        if (before.deletedAt == nil) != (record.deletedAt == nil), operation == .update {
+            operation = record.deletedAt == nil ? .restore : .softDelete
         }
 
         var changes = resolved.changes
@@ -334,9 +329,11 @@ public final class WriteStage: BatchWriter {
         ids.flatMap { system, values in values.map { "\(system):\($0)" } }
     }
 
+    /// The record's history; a soft delete stored before deletes were part of the history is
+    /// adopted into it.
     func decodeState(_ record: GoldenRecord) throws -> RecordPolicyState {
-        guard !record.policyState.isEmpty else { return .empty }
-        return try JSONDecoder().decode(RecordPolicyState.self, from: record.policyState)
+        guard !record.policyState.isEmpty else { return RecordPolicyState.empty.adoptingLegacyDeletion(record.deletedAt) }
+        return try JSONDecoder().decode(RecordPolicyState.self, from: record.policyState).adoptingLegacyDeletion(record.deletedAt)
     }
 
     func encodeState(_ state: RecordPolicyState) throws -> Data {
