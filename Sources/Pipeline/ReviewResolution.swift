@@ -64,7 +64,7 @@ extension WriteStage {
     /// The held value is written with the owner's authority as of now (the approval is an
     /// input with a stable id, so approving twice changes nothing the second time).
     private func approveField(_ request: ReviewRequest, actor: String, tx: any StoreTransaction, now: Timestamp) throws -> String {
-        let review = try JSONDecoder().decode(FieldReview.self, from: request.payload)
+        let review = try FieldReview(losslessJSON: request.payload)
         guard let id = request.goldenID, var record = try tx.record(id) else {
             throw ReviewResolutionError(description: "review \(request.id) names no existing record")
         }

@@ -267,7 +267,7 @@ public final class WriteStage: BatchWriter {
         let request = ReviewRequest(
             id: ReviewRequest.makeID(kind: .field, eventID: event.eventID, system: event.system, field: review.field),
             goldenID: record.id, kind: .field, reason: "conflicting value for \(review.field)", eventID: event.eventID,
-            payload: try encoder.encode(review), candidates: [], createdAt: now)
+            payload: try review.losslessJSON(), candidates: [], createdAt: now)
         guard try tx.openReviewRequest(request) else { return }
         let proposal = try JSONSerialization.jsonObject(with: try encoder.encode(review), options: [.fragmentsAllowed])
         let body: [String: Any] = ["reason": request.reason, "event_id": event.eventID, "field": review.field, "proposal": proposal]
