@@ -196,7 +196,9 @@ public final class WriteStage: BatchWriter {
             operation = record.deletedAt == nil ? .restore : .softDelete
         }
 
-        var changes = resolved.changes
+        // After a merge the engine's changes start from the merged history, so values the
+        // survivor inherits from the absorbed record would be missing: diff the stored record.
+        var changes = identity.absorbed.isEmpty ? resolved.changes : Self.fieldChanges(from: before, to: record)
         let idsAfter = try tx.externalIDs(of: record.id)
         if idsAfter != idsBefore, !identity.created {
             // A new system now knows this person: consumers following external ids must hear it.
@@ -322,6 +324,17 @@ public final class WriteStage: BatchWriter {
         case .phone: .phone
         case .companyDomain: .companyDomain
         case .nameCompany, .lastNameCompany, .personName: .nameCompany
+        }
+    }
+
+    /// Every field whose value differs between two versions of a record, sorted by field, with
+    /// the rule that decided the new value (or the old one's, for a value that went away).
+    static func fieldChanges(from old: GoldenRecord, to new: GoldenRecord) -> [AuditEvent.Change] {
+        Set(old.fields.keys).union(new.fields.keys).sorted().compactMap { field in
+            let (before, after) = (old.fields[field], new.fields[field])
+            guard before != after else { return nil }
+            let rule = new.provenance[field]?.rule ?? old.provenance[field]?.rule ?? "merge"
+            return AuditEvent.Change(field: field, before: before, after: after, rule: rule)
         }
     }
 
