@@ -85,7 +85,7 @@ import Testing
                                      fields: #"{"job_title":"T\#(seed % 5)"}"#)
                 }
             }
-            var rng = Mix(seed: UInt64(shuffle))
+            var rng = Xoshiro(seed: (UInt64(shuffle), 0x9E37_79B9_7F4A_7C15, 1, 2))
             var results: [(deletedAt: Timestamp?, fields: [String: FieldValue])] = []
             for order in [events, Array(events.reversed()), events.shuffled(using: &rng)] {
                 let harness = try Harness()
@@ -115,15 +115,3 @@ import Testing
     }
 }
 
-/// SplitMix64 for reproducible shuffles.
-struct Mix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
