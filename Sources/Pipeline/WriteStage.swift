@@ -295,12 +295,20 @@ public final class WriteStage: BatchWriter {
     func appendAudit(for record: GoldenRecord, operation: AuditEvent.Operation, event: CanonicalEvent,
                              changes: [AuditEvent.Change], rejected: [AuditEvent.Rejection], tx: any StoreTransaction, now: Timestamp,
                              actor: String? = nil) throws {
-        let head = try tx.auditHead(of: record.id) ?? AuditHead(seq: 0, lastHash: AuditEvent.genesisHash)
+        try appendAudit(goldenID: record.id, entity: record.entity, operation: operation, event: event, changes: changes,
+                        rejected: rejected, tx: tx, now: now, actor: actor)
+    }
+
+    /// Appends the next event of a record's audit chain to the outbox and moves the chain head.
+    func appendAudit(goldenID: String, entity: Entity, operation: AuditEvent.Operation, event: CanonicalEvent,
+                     changes: [AuditEvent.Change], rejected: [AuditEvent.Rejection], tx: any StoreTransaction, now: Timestamp,
+                     actor: String? = nil) throws {
+        let head = try tx.auditHead(of: goldenID) ?? AuditHead(seq: 0, lastHash: AuditEvent.genesisHash)
         let audit = AuditEvent(
-            goldenID: record.id, seq: Int(head.seq) + 1, entity: record.entity, operation: operation,
+            goldenID: goldenID, seq: Int(head.seq) + 1, entity: entity, operation: operation,
             eventID: event.eventID, source: event.source, system: event.system, actor: actor ?? event.actor,
             occurredAt: event.occurredAt, appliedAt: now, changes: changes, rejected: rejected, prevHash: head.lastHash)
-        try tx.advanceAuditHead(of: record.id, to: AuditHead(seq: Int64(audit.seq), lastHash: audit.hash))
+        try tx.advanceAuditHead(of: goldenID, to: AuditHead(seq: Int64(audit.seq), lastHash: audit.hash))
         _ = try tx.enqueue(OutboxMessage(OutputRecords.audit(audit, topic: topics.audit), at: now))
     }
 
