@@ -30,8 +30,8 @@ extension WriteStage {
     /// transaction, so a running `crmsync run` waits at most one short batch for the store.
     ///
     /// Each purged record gets a last `purge` audit event on its hash chain through the outbox
-    /// (`crmsync run`'s relay publishes it), and its crosswalk entries and identifiers go, so no
-    /// later event can match it. Field values are not copied into the audit event: the point of
+    /// (`crmsync run`'s relay publishes it), its crosswalk entries and identifiers go, so no
+    /// later event can match it, and its open review requests are rejected. Field values are not copied into the audit event: the point of
     /// purging is that they are gone. Remembered event ids first seen before `eventIDCutoff` are
     /// forgotten in the same run (nil: keep them).
     ///
@@ -75,6 +75,12 @@ extension WriteStage {
 
     private func purge(_ record: GoldenRecord, deletedAt: Timestamp, actor: String, tx: any StoreTransaction, now: Timestamp) throws -> PurgeReport.Entry {
         let removed = try tx.purgeRecord(record.id)
+        // Nobody can approve a change to a record that is gone: its open requests are closed.
+        for goldenID in [record.id] + removed.tombstones {
+            for request in try tx.openReviewRequests(goldenID: goldenID) {
+                try close(request, status: .rejected, goldenID: goldenID, actor: actor, note: "record purged", tx: tx, now: now)
+            }
+        }
         for tombstone in removed.tombstones {
             try appendPurgeAudit(goldenID: tombstone, entity: record.entity, actor: actor, tx: tx, now: now)
         }

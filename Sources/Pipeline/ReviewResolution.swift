@@ -53,12 +53,19 @@ extension WriteStage {
                     goldenID = try approveIdentity(request, into: into, actor: actor, tx: tx, now: now)
                 }
             }
-            try tx.resolveReviewRequest(id, status: status, at: now)
-            let body: [String: Any] = ["status": status.rawValue, "resolved_by": actor, "event_id": request.eventID]
-            _ = try tx.enqueue(OutboxMessage(OutputRecords.review(id: request.id, goldenID: goldenID ?? request.goldenID, kind: "\(request.kind.rawValue).resolved",
-                                                                  body: body, topic: topics.review, at: now), at: now))
+            try close(request, status: status, goldenID: goldenID ?? request.goldenID, actor: actor, tx: tx, now: now)
             return ReviewResolutionResult(reviewID: id, status: status, goldenID: goldenID)
         }
+    }
+
+    /// Marks an open request resolved and announces it on the review topic.
+    func close(_ request: ReviewRequest, status: ReviewStatus, goldenID: String?, actor: String, note: String? = nil,
+               tx: any StoreTransaction, now: Timestamp) throws {
+        try tx.resolveReviewRequest(request.id, status: status, at: now)
+        var body: [String: Any] = ["status": status.rawValue, "resolved_by": actor, "event_id": request.eventID]
+        if let note { body["note"] = note }
+        _ = try tx.enqueue(OutboxMessage(OutputRecords.review(id: request.id, goldenID: goldenID, kind: "\(request.kind.rawValue).resolved",
+                                                              body: body, topic: topics.review, at: now), at: now))
     }
 
     /// The held value is written with the owner's authority as of now (the approval is an

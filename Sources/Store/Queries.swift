@@ -46,6 +46,7 @@ enum Queries {
         ORDER BY deleted_at, id LIMIT ?4
         """
     static let tombstonesOf = "SELECT id FROM records WHERE merged_into = ?"
+    static let openReviewsOfRecord = "SELECT * FROM review_requests WHERE golden_id = ? AND status = 'open' ORDER BY created_at, id"
     static let deleteCrosswalkOfRecord = "DELETE FROM crosswalk WHERE golden_id = ?"
     static let deleteRecord = "DELETE FROM records WHERE id = ?"
 

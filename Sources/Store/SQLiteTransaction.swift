@@ -302,6 +302,10 @@ final class SQLiteTransaction: StoreTransaction {
                          arguments: [status.rawValue, limit]).map(Self.decodeReview)
     }
 
+    func openReviewRequests(goldenID: GoldenID) throws -> [ReviewRequest] {
+        try Row.fetchAll(db, sql: Queries.openReviewsOfRecord, arguments: [goldenID]).map(Self.decodeReview)
+    }
+
     func openReviewRequest(_ request: ReviewRequest) throws -> Bool {
         try db.execute(sql: """
             INSERT OR IGNORE INTO review_requests

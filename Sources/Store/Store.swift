@@ -32,6 +32,8 @@ public protocol StoreReader: IdentityLookup {
     func reviewRequest(_ id: String) throws -> ReviewRequest?
     /// Review requests with `status`, oldest first.
     func reviewRequests(status: ReviewStatus, limit: Int) throws -> [ReviewRequest]
+    /// Open review requests about one record, oldest first.
+    func openReviewRequests(goldenID: GoldenID) throws -> [ReviewRequest]
     /// Unsent outbox rows in publication order.
     func unsentOutbox(limit: Int) throws -> [OutboxEntry]
     /// Outbox rows (sent or not) for one topic and key, in order, e.g. a record's audit events.

@@ -73,6 +73,20 @@ import Testing
         #expect(try harness.stage.purge(deletedBefore: cutoff(harness), eventIDsSeenBefore: nil, dryRun: false, actor: "ops").records.isEmpty)
     }
 
+    @Test func purgeClosesTheRecordsOpenReviewRequests() throws {
+        let harness = try Harness(now: "2026-11-20T12:00:00Z")
+        try harness.send("crm.events.v1", [canonical("deal", source: "crm", system: "salesforce", type: "deal.upserted",
+                                                     at: "2026-09-01T09:00:00Z", externalID: "006A", fields: #"{"name":"Renewal","amount":50000}"#)])
+        try harness.send("billing.events.v1", [canonical("deal-b", source: "billing", system: "salesforce", type: "deal.upserted",
+                                                         at: "2026-09-02T09:00:00Z", externalID: "006A", fields: #"{"amount":48000}"#)])
+        try harness.send("crm.events.v1", [canonical("deal-d", source: "crm", system: "salesforce", type: "deal.deleted",
+                                                     at: "2026-10-01T09:00:00Z", externalID: "006A")])
+        let review = try #require(try harness.store.read { try $0.reviewRequests(status: .open, limit: 10) }.first)
+        _ = try harness.stage.purge(deletedBefore: cutoff(harness), eventIDsSeenBefore: nil, dryRun: false, actor: "ops")
+        #expect(try harness.store.read { try $0.reviewRequests(status: .open, limit: 10) }.isEmpty)
+        #expect(try harness.store.read { try $0.reviewRequest(review.id)?.status } == .rejected)
+    }
+
     @Test func purgeForgetsEventIDsSeenBeforeTheirCutoff() throws {
         let harness = try twoDeletedContacts()
         harness.time.set(Timestamp(epochMilliseconds: harness.time.now.epochMilliseconds + Self.day))
