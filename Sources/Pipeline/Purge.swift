@@ -96,8 +96,14 @@ extension WriteStage {
     /// an audit event names one and a purge has none of its own.
     private func appendPurgeAudit(goldenID: String, entity: Entity, actor: String,
                                   tx: any StoreTransaction, now: Timestamp) throws {
-        let history = try tx.outbox(topic: topics.audit, key: Data(goldenID.utf8))
-        let last = history.last.flatMap { try? JSONDecoder().decode(AuditEvent.self, from: $0.message.value) }
+        var last: AuditEvent?
+        if let row = try tx.outbox(topic: topics.audit, key: Data(goldenID.utf8)).last {
+            do {
+                last = try JSONDecoder().decode(AuditEvent.self, from: row.message.value)
+            } catch {
+                throw StoreError(.corruptRow, "outbox row \(row.id) is not a readable audit event of \(goldenID): \(error)")
+            }
+        }
         let purge = CanonicalEvent(eventID: "purge:\(goldenID)", source: last?.source ?? .crm, system: "crmsync-purge",
                                    type: EventType(entity, .deleted), occurredAt: now, actor: actor, externalID: goldenID, fields: [:])
         // Which record the purge removed is the chain itself; no field value is repeated here.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CRMModel
 import Foundation
+import Logging
 import Pipeline
 import Store
 
@@ -50,12 +51,26 @@ struct PurgeCommand: AsyncParsableCommand {
                 ?? SQLiteStore.defaultEventRetentionMilliseconds
             guard batchSize > 0 else { throw CLIFailure.usage("--batch-size must be positive") }
             let configuration = try common.load(quietByDefault: true)
-            let writer = try Stages.writeStageOnExistingStore(configuration, label: "crmsync.purge")
+            let writer: WriteStage
+            if dryRun {
+                // Read-only: a dry run must not even apply a pending migration.
+                let store: SQLiteStore
+                do { store = try SQLiteStore.openForReading(path: configuration.store) } catch { throw CLIFailure.store((error as? StoreError)?.message ?? "\(error)") }
+                writer = try Stages.writeStage(configuration, store: store, logger: Logger(label: "crmsync.purge"))
+            } else {
+                writer = try Stages.writeStageOnExistingStore(configuration, label: "crmsync.purge")
+            }
             let now = Clock.system.now()
             let cutoff = Timestamp(epochMilliseconds: now.epochMilliseconds - grace)
-            let report = try writer.purge(
-                deletedBefore: cutoff, eventIDsSeenBefore: Timestamp(epochMilliseconds: now.epochMilliseconds - retention),
-                dryRun: dryRun, batchSize: batchSize, actor: actor ?? ProcessInfo.processInfo.environment["USER"] ?? "operator")
+            let report: PurgeReport
+            do {
+                report = try writer.purge(
+                    deletedBefore: cutoff, eventIDsSeenBefore: Timestamp(epochMilliseconds: now.epochMilliseconds - retention),
+                    dryRun: dryRun, batchSize: batchSize, actor: actor ?? ProcessInfo.processInfo.environment["USER"] ?? "operator")
+            } catch let error as StoreError {
+                // Batches already committed stay purged; running it again carries on.
+                throw CLIFailure.store("\(error) (committed batches stay purged; run purge again to continue)")
+            }
             if json {
                 try printJSON(PurgeJSON(report, cutoff: cutoff, dryRun: dryRun))
                 return
