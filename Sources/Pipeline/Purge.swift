@@ -9,6 +9,7 @@ public struct PurgeReport: Sendable, Hashable {
     public struct Entry: Sendable, Hashable {
         public var goldenID: String
         public var entity: Entity
+        /// The soft-delete instant (event time of the record's latest delete).
         public var deletedAt: Timestamp
         /// Crosswalk entries removed (empty on a dry run).
         public var externalIDs: [String: [String]]
@@ -31,11 +32,11 @@ extension WriteStage {
     ///
     /// Each purged record gets a last `purge` audit event on its hash chain through the outbox
     /// (`crmsync run`'s relay publishes it), its crosswalk entries and identifiers go, so no
-    /// later event can match it, and its open review requests are rejected. Field values are not copied into the audit event: the point of
-    /// purging is that they are gone. Remembered event ids first seen before `eventIDCutoff` are
-    /// forgotten in the same run (nil: keep them).
+    /// later event can match it, and its open review requests are rejected. Field values are
+    /// not copied into the audit event: the point of purging is that they are gone. Remembered
+    /// event ids first seen before `eventIDCutoff` are forgotten in the same run (nil: keep them).
     ///
-    /// - Parameter dryRun: only report; the store is opened for writing but nothing is written.
+    /// - Parameter dryRun: only report, from one read snapshot (a read-only store will do).
     public func purge(deletedBefore cutoff: Timestamp, eventIDsSeenBefore eventIDCutoff: Timestamp?, dryRun: Bool,
                       batchSize: Int = 200, actor: String) throws -> PurgeReport {
         var report = PurgeReport()

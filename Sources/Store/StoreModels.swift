@@ -241,7 +241,9 @@ public struct AppliedIdentity: Sendable, Hashable {
 
 /// Where a page of ``StoreReader/softDeletedRecords(deletedBefore:after:limit:)`` ended.
 public struct SoftDeleteCursor: Sendable, Hashable {
+    /// The last record's `deleted_at`.
     public var deletedAt: Timestamp
+    /// The last record's id (the tie-break among equal `deleted_at`).
     public var id: GoldenID
 
     public init(deletedAt: Timestamp, id: GoldenID) {
