@@ -133,6 +133,14 @@ let package = Package(
             dependencies: ["Dedup", "Store", "CRMModel", "Normalizers", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
+            name: "PipelineTests",
+            dependencies: [
+                "Pipeline", "Store", "Ownership", "Audit", "CRMModel", "Dedup", "Kafka", "Normalize", "Normalizers",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
             name: "OwnershipTests",
             dependencies: [
                 "Ownership", "CRMModel", "ConfigFiles",

@@ -13,6 +13,9 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         case softDelete = "soft_delete"
         case restore
         case reviewResolved = "review_resolved"
+        /// A soft-deleted record hard-deleted after the grace period by `crmsync purge` (an
+        /// extension of the DESIGN §5 list; the last event of the record's chain).
+        case purge
     }
 
     /// A field that changed: its value before and after, and the rule that decided (the same

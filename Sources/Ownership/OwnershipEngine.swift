@@ -24,8 +24,9 @@ public struct OwnershipEngine: Sendable {
 
     /// Applies one event's fields to `state`.
     ///
-    /// Only `fields` are considered (deletes, merges and conversions are the write stage's
-    /// business); `tracked` events carry counter increments, and the actions listed as
+    /// Besides `fields`, a `deleted` or `restored` action is kept as the record's latest delete
+    /// or restore (``RecordPolicyState/deletedAt``); merges and conversions are the write
+    /// stage's business. `tracked` events carry counter increments, and the actions listed as
     /// `explicit:` of a sticky field count as explicit re-consent.
     public func apply(_ event: CanonicalEvent, to state: RecordPolicyState) -> Resolution {
         apply(Offer(event), to: state)
@@ -48,7 +49,7 @@ public struct OwnershipEngine: Sendable {
 
     /// The record resolved from a history.
     public func resolve(_ state: RecordPolicyState) -> ResolvedRecord {
-        var record = ResolvedRecord(consent: state.consentLog)
+        var record = ResolvedRecord(consent: state.consentLog, deletedAt: state.deletedAt)
         for (field, history) in state.fields {
             guard let (value, provenance) = resolveField(field, history) else { continue }
             record.fields[field] = value
@@ -68,6 +69,9 @@ public struct OwnershipEngine: Sendable {
             merged.fields[field] = target
         }
         _ = merged.log(b.consentLog)
+        // Both records' deletes and restores count, like their field values.
+        merged.lastDelete = LifecycleMark.latest(a.lastDelete, b.lastDelete)
+        merged.lastRestore = LifecycleMark.latest(a.lastRestore, b.lastRestore)
         return merged
     }
 
@@ -122,6 +126,13 @@ public struct OwnershipEngine: Sendable {
         var refusals: [String: Refusal] = [:]
         for (field, value) in offer.fields {
             if let refusal = intake(field, value, offer, &next) { refusals[field] = refusal }
+        }
+        // Kept as the latest of each kind, so a late older delete or restore changes nothing.
+        let mark = LifecycleMark(occurredAt: offer.occurredAt, eventID: offer.eventID)
+        switch offer.action {
+        case .deleted: next.lastDelete = LifecycleMark.latest(next.lastDelete, mark)
+        case .restored: next.lastRestore = LifecycleMark.latest(next.lastRestore, mark)
+        default: break
         }
         let after = resolve(next)
 

@@ -90,10 +90,17 @@ public struct RecordPolicyState: Sendable, Hashable, Codable {
     public var fields: [String: FieldHistory]
     /// Every distinct consent record ever applied (when, where, what), oldest first.
     public var consentLog: [ConsentRecord]
+    /// The latest `deleted` event applied (see ``deletedAt``); absent in blobs without one.
+    public var lastDelete: LifecycleMark?
+    /// The latest `restored` event applied.
+    public var lastRestore: LifecycleMark?
 
-    public init(fields: [String: FieldHistory] = [:], consentLog: [ConsentRecord] = []) {
+    public init(fields: [String: FieldHistory] = [:], consentLog: [ConsentRecord] = [],
+                lastDelete: LifecycleMark? = nil, lastRestore: LifecycleMark? = nil) {
         self.fields = fields
         self.consentLog = consentLog
+        self.lastDelete = lastDelete
+        self.lastRestore = lastRestore
     }
 
     /// A record nothing was applied to yet.
@@ -102,6 +109,8 @@ public struct RecordPolicyState: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case fields
         case consentLog = "consent_log"
+        case lastDelete = "last_delete"
+        case lastRestore = "last_restore"
     }
 
     /// Adds consent records, keeping the log a sorted set (so it too is order-independent).

@@ -1,4 +1,5 @@
 import CRMModel
+import Foundation
 
 extension Provenance {
     init(_ candidate: Candidate, rule: String) {
@@ -15,11 +16,15 @@ public struct ResolvedRecord: Sendable, Hashable, Codable {
     public var provenance: [String: Provenance]
     /// The consent log that travels with the contact (every distinct record, oldest first).
     public var consent: [ConsentRecord]
+    /// When the record was soft-deleted, if its latest delete is later than its latest restore.
+    public var deletedAt: Timestamp?
 
-    public init(fields: [String: FieldValue] = [:], provenance: [String: Provenance] = [:], consent: [ConsentRecord] = []) {
+    public init(fields: [String: FieldValue] = [:], provenance: [String: Provenance] = [:], consent: [ConsentRecord] = [],
+                deletedAt: Timestamp? = nil) {
         self.fields = fields
         self.provenance = provenance
         self.consent = consent
+        self.deletedAt = deletedAt
     }
 }
 
@@ -87,4 +92,71 @@ public struct Resolution: Sendable, Hashable {
 
     /// True when the record's values did not change.
     public var isNoOp: Bool { changes.isEmpty }
+}
+
+extension FieldReview {
+    /// The stored form (a review request's payload): values coded with their type, so a
+    /// timestamp or a decimal comes back exactly as proposed (plain `Codable` JSON reads a
+    /// timestamp back as a string).
+    public func losslessJSON() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(Stored(self))
+    }
+
+    /// Reads ``losslessJSON()``, or the plain `Codable` form stored by earlier versions.
+    public init(losslessJSON data: Data) throws {
+        do {
+            self = try JSONDecoder().decode(Stored.self, from: data).review
+        } catch let lossless {
+            guard let plain = try? JSONDecoder().decode(FieldReview.self, from: data) else { throw lossless }
+            self = plain
+        }
+    }
+
+    private struct Stored: Codable {
+        var field: String
+        var currentValue: LosslessValue
+        var current: Provenance?
+        var proposedValue: LosslessValue
+        var proposedBy: Provenance
+        var owner: Source
+        /// Tells this form from the plain one.
+        var encoding = "lossless"
+
+        init(_ review: FieldReview) {
+            field = review.field
+            currentValue = LosslessValue(review.currentValue)
+            current = review.current
+            proposedValue = LosslessValue(review.proposedValue)
+            proposedBy = review.proposedBy
+            owner = review.owner
+        }
+
+        var review: FieldReview {
+            FieldReview(field: field, currentValue: currentValue.value, current: current, proposedValue: proposedValue.value,
+                        proposedBy: proposedBy, owner: owner)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case field, current, owner, encoding
+            case currentValue = "current_value"
+            case proposedValue = "proposed_value"
+            case proposedBy = "proposed_by"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            encoding = try container.decode(String.self, forKey: .encoding)
+            guard encoding == "lossless" else {
+                throw DecodingError.dataCorruptedError(forKey: .encoding, in: container, debugDescription: "unknown review encoding \(encoding)")
+            }
+            field = try container.decode(String.self, forKey: .field)
+            currentValue = try container.decode(LosslessValue.self, forKey: .currentValue)
+            current = try container.decodeIfPresent(Provenance.self, forKey: .current)
+            proposedValue = try container.decode(LosslessValue.self, forKey: .proposedValue)
+            proposedBy = try container.decode(Provenance.self, forKey: .proposedBy)
+            owner = try container.decode(Source.self, forKey: .owner)
+        }
+    }
 }

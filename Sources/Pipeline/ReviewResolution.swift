@@ -53,18 +53,25 @@ extension WriteStage {
                     goldenID = try approveIdentity(request, into: into, actor: actor, tx: tx, now: now)
                 }
             }
-            try tx.resolveReviewRequest(id, status: status, at: now)
-            let body: [String: Any] = ["status": status.rawValue, "resolved_by": actor, "event_id": request.eventID]
-            _ = try tx.enqueue(OutboxMessage(OutputRecords.review(id: request.id, goldenID: goldenID ?? request.goldenID, kind: "\(request.kind.rawValue).resolved",
-                                                                  body: body, topic: topics.review, at: now), at: now))
+            try close(request, status: status, goldenID: goldenID ?? request.goldenID, actor: actor, tx: tx, now: now)
             return ReviewResolutionResult(reviewID: id, status: status, goldenID: goldenID)
         }
+    }
+
+    /// Marks an open request resolved and announces it on the review topic.
+    func close(_ request: ReviewRequest, status: ReviewStatus, goldenID: String?, actor: String, note: String? = nil,
+               tx: any StoreTransaction, now: Timestamp) throws {
+        try tx.resolveReviewRequest(request.id, status: status, at: now)
+        var body: [String: Any] = ["status": status.rawValue, "resolved_by": actor, "event_id": request.eventID]
+        if let note { body["note"] = note }
+        _ = try tx.enqueue(OutboxMessage(OutputRecords.review(id: request.id, goldenID: goldenID, kind: "\(request.kind.rawValue).resolved",
+                                                              body: body, topic: topics.review, at: now), at: now))
     }
 
     /// The held value is written with the owner's authority as of now (the approval is an
     /// input with a stable id, so approving twice changes nothing the second time).
     private func approveField(_ request: ReviewRequest, actor: String, tx: any StoreTransaction, now: Timestamp) throws -> String {
-        let review = try JSONDecoder().decode(FieldReview.self, from: request.payload)
+        let review = try FieldReview(losslessJSON: request.payload)
         guard let id = request.goldenID, var record = try tx.record(id) else {
             throw ReviewResolutionError(description: "review \(request.id) names no existing record")
         }

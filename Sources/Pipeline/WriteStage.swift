@@ -189,19 +189,16 @@ public final class WriteStage: BatchWriter {
         record.fields = resolved.record.fields
         record.provenance = resolved.record.provenance
         record.consent = resolved.record.consent
-
-        switch event.action {
-        case .deleted where record.deletedAt == nil:
-            record.deletedAt = event.occurredAt
-            operation = .softDelete
-        case .restored where record.deletedAt != nil:
-            record.deletedAt = nil
-            operation = .restore
-        default:
-            break
+        // Decided on event time by the history (a late older restore or delete changes
+        // nothing); the audit says soft_delete/restore only when the deleted state flips.
+        record.deletedAt = resolved.record.deletedAt
+        if (before.deletedAt == nil) != (record.deletedAt == nil), operation == .update {
+            operation = record.deletedAt == nil ? .restore : .softDelete
         }
 
-        var changes = resolved.changes
+        // After a merge the engine's changes start from the merged history, so values the
+        // survivor inherits from the absorbed record would be missing: diff the stored record.
+        var changes = identity.absorbed.isEmpty ? resolved.changes : Self.fieldChanges(from: before, to: record)
         let idsAfter = try tx.externalIDs(of: record.id)
         if idsAfter != idsBefore, !identity.created {
             // A new system now knows this person: consumers following external ids must hear it.
@@ -272,7 +269,7 @@ public final class WriteStage: BatchWriter {
         let request = ReviewRequest(
             id: ReviewRequest.makeID(kind: .field, eventID: event.eventID, system: event.system, field: review.field),
             goldenID: record.id, kind: .field, reason: "conflicting value for \(review.field)", eventID: event.eventID,
-            payload: try encoder.encode(review), candidates: [], createdAt: now)
+            payload: try review.losslessJSON(), candidates: [], createdAt: now)
         guard try tx.openReviewRequest(request) else { return }
         let proposal = try JSONSerialization.jsonObject(with: try encoder.encode(review), options: [.fragmentsAllowed])
         let body: [String: Any] = ["reason": request.reason, "event_id": event.eventID, "field": review.field, "proposal": proposal]
@@ -298,12 +295,20 @@ public final class WriteStage: BatchWriter {
     func appendAudit(for record: GoldenRecord, operation: AuditEvent.Operation, event: CanonicalEvent,
                              changes: [AuditEvent.Change], rejected: [AuditEvent.Rejection], tx: any StoreTransaction, now: Timestamp,
                              actor: String? = nil) throws {
-        let head = try tx.auditHead(of: record.id) ?? AuditHead(seq: 0, lastHash: AuditEvent.genesisHash)
+        try appendAudit(goldenID: record.id, entity: record.entity, operation: operation, event: event, changes: changes,
+                        rejected: rejected, tx: tx, now: now, actor: actor)
+    }
+
+    /// Appends the next event of a record's audit chain to the outbox and moves the chain head.
+    func appendAudit(goldenID: String, entity: Entity, operation: AuditEvent.Operation, event: CanonicalEvent,
+                     changes: [AuditEvent.Change], rejected: [AuditEvent.Rejection], tx: any StoreTransaction, now: Timestamp,
+                     actor: String? = nil) throws {
+        let head = try tx.auditHead(of: goldenID) ?? AuditHead(seq: 0, lastHash: AuditEvent.genesisHash)
         let audit = AuditEvent(
-            goldenID: record.id, seq: Int(head.seq) + 1, entity: record.entity, operation: operation,
+            goldenID: goldenID, seq: Int(head.seq) + 1, entity: entity, operation: operation,
             eventID: event.eventID, source: event.source, system: event.system, actor: actor ?? event.actor,
             occurredAt: event.occurredAt, appliedAt: now, changes: changes, rejected: rejected, prevHash: head.lastHash)
-        try tx.advanceAuditHead(of: record.id, to: AuditHead(seq: Int64(audit.seq), lastHash: audit.hash))
+        try tx.advanceAuditHead(of: goldenID, to: AuditHead(seq: Int64(audit.seq), lastHash: audit.hash))
         _ = try tx.enqueue(OutboxMessage(OutputRecords.audit(audit, topic: topics.audit), at: now))
     }
 
@@ -330,13 +335,26 @@ public final class WriteStage: BatchWriter {
         }
     }
 
+    /// Every field whose value differs between two versions of a record, sorted by field, with
+    /// the rule that decided the new value (or the old one's, for a value that went away).
+    static func fieldChanges(from old: GoldenRecord, to new: GoldenRecord) -> [AuditEvent.Change] {
+        Set(old.fields.keys).union(new.fields.keys).sorted().compactMap { field in
+            let (before, after) = (old.fields[field], new.fields[field])
+            guard before != after else { return nil }
+            let rule = new.provenance[field]?.rule ?? old.provenance[field]?.rule ?? "merge"
+            return AuditEvent.Change(field: field, before: before, after: after, rule: rule)
+        }
+    }
+
     private static func flatten(_ ids: [String: [String]]) -> [String] {
         ids.flatMap { system, values in values.map { "\(system):\($0)" } }
     }
 
+    /// The record's history; a soft delete stored before deletes were part of the history is
+    /// adopted into it.
     func decodeState(_ record: GoldenRecord) throws -> RecordPolicyState {
-        guard !record.policyState.isEmpty else { return .empty }
-        return try JSONDecoder().decode(RecordPolicyState.self, from: record.policyState)
+        guard !record.policyState.isEmpty else { return RecordPolicyState.empty.adoptingLegacyDeletion(record.deletedAt) }
+        return try JSONDecoder().decode(RecordPolicyState.self, from: record.policyState).adoptingLegacyDeletion(record.deletedAt)
     }
 
     func encodeState(_ state: RecordPolicyState) throws -> Data {

@@ -38,6 +38,17 @@ enum Queries {
     static let markSent = "UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL"
     static let offsetsOfTopic = "SELECT partition, next_offset FROM consumed_offsets WHERE topic = ?"
     static let auditHead = "SELECT seq, last_hash FROM audit_heads WHERE golden_id = ?"
+    // `crmsync purge` (not the hot path, but indexed: records_soft_deleted).
+    static let softDeleted = """
+        SELECT * FROM records INDEXED BY records_soft_deleted
+        WHERE deleted_at IS NOT NULL AND merged_into IS NULL AND deleted_at < ?1
+          AND (deleted_at > ?2 OR (deleted_at = ?2 AND id > ?3))
+        ORDER BY deleted_at, id LIMIT ?4
+        """
+    static let tombstonesOf = "SELECT id FROM records WHERE merged_into = ?"
+    static let openReviewsOfRecord = "SELECT * FROM review_requests WHERE golden_id = ? AND status = 'open' ORDER BY created_at, id"
+    static let deleteCrosswalkOfRecord = "DELETE FROM crosswalk WHERE golden_id = ?"
+    static let deleteRecord = "DELETE FROM records WHERE id = ?"
 
     /// The hot-path statements with sample arguments, for `EXPLAIN QUERY PLAN`.
     static let hotPath: [(name: String, sql: String, arguments: StatementArguments)] = [

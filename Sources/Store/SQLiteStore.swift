@@ -100,14 +100,15 @@ public final class SQLiteStore: GoldenStore {
         try pool.write(body)
     }
 
-    /// Forgets event ids first seen before `time` (default retention: 30 days, DESIGN §4).
+    /// Forgets event ids first seen before `time` (`crmsync purge` keeps ``defaultEventRetentionMilliseconds``).
     @discardableResult
     public func purgeEventIDs(olderThan time: Timestamp) throws -> Int {
         try write { try $0.purgeEventIDs(olderThan: time) }
     }
 
-    /// The default retention of remembered event ids.
-    public static let defaultEventRetentionMilliseconds: Int64 = 30 * 86_400_000
+    /// The default retention of remembered event ids: 90 days, longer than any topic an event
+    /// can be redelivered (7 days) or replayed (dead letters, 30 days) from.
+    public static let defaultEventRetentionMilliseconds: Int64 = 90 * 86_400_000
 
     private static func configuration(readOnly: Bool) -> Configuration {
         var configuration = Configuration()

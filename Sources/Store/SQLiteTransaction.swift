@@ -257,6 +257,35 @@ final class SQLiteTransaction: StoreTransaction {
         return counts
     }
 
+    func softDeletedRecords(deletedBefore time: Timestamp, after: SoftDeleteCursor?, limit: Int) throws -> [GoldenRecord] {
+        // Without a cursor, start below every instant.
+        let rows = try Row.fetchAll(db, sql: Queries.softDeleted, arguments: [
+            time.epochMilliseconds, after?.deletedAt.epochMilliseconds ?? Int64.min, after?.id ?? "", limit,
+        ])
+        return try rows.map(Self.decodeRecord)
+    }
+
+    func countEventIDs(seenBefore time: Timestamp) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE seen_at < ?", arguments: [time.epochMilliseconds]) ?? 0
+    }
+
+    func purgeRecord(_ id: GoldenID) throws -> PurgedRecord {
+        guard let stored = try record(id) else { throw StoreError(.notFound, "purge: no record \(id)") }
+        let external = try externalIDs(of: id)
+        try db.execute(sql: Queries.deleteCrosswalkOfRecord, arguments: [id])
+        let identifiers = try Row.fetchAll(db, sql: Queries.identifiersOfRecord, arguments: [id])
+        for row in identifiers {
+            let kind = try row.decode(String.self, forColumn: "kind")
+            let value = try row.decode(String.self, forColumn: "value")
+            try adjustCount(entity: stored.entity.rawValue, kind: kind, value: value, by: -1)
+        }
+        try db.execute(sql: Queries.deleteIdentifiersOfRecord, arguments: [id])
+        let tombstones = try String.fetchAll(db, sql: Queries.tombstonesOf, arguments: [id])
+        for tombstone in tombstones { try db.execute(sql: Queries.deleteRecord, arguments: [tombstone]) }
+        try db.execute(sql: Queries.deleteRecord, arguments: [id])
+        return PurgedRecord(id: id, externalIDs: external, identifiers: identifiers.count, tombstones: tombstones)
+    }
+
     func purgeEventIDs(olderThan time: Timestamp) throws -> Int {
         try db.execute(sql: Queries.purgeEvents, arguments: [time.epochMilliseconds])
         return db.changesCount
@@ -271,6 +300,10 @@ final class SQLiteTransaction: StoreTransaction {
     func reviewRequests(status: ReviewStatus, limit: Int) throws -> [ReviewRequest] {
         try Row.fetchAll(db, sql: Queries.reviewsByStatus,
                          arguments: [status.rawValue, limit]).map(Self.decodeReview)
+    }
+
+    func openReviewRequests(goldenID: GoldenID) throws -> [ReviewRequest] {
+        try Row.fetchAll(db, sql: Queries.openReviewsOfRecord, arguments: [goldenID]).map(Self.decodeReview)
     }
 
     func openReviewRequest(_ request: ReviewRequest) throws -> Bool {

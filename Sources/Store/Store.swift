@@ -32,6 +32,8 @@ public protocol StoreReader: IdentityLookup {
     func reviewRequest(_ id: String) throws -> ReviewRequest?
     /// Review requests with `status`, oldest first.
     func reviewRequests(status: ReviewStatus, limit: Int) throws -> [ReviewRequest]
+    /// Open review requests about one record, oldest first.
+    func openReviewRequests(goldenID: GoldenID) throws -> [ReviewRequest]
     /// Unsent outbox rows in publication order.
     func unsentOutbox(limit: Int) throws -> [OutboxEntry]
     /// Outbox rows (sent or not) for one topic and key, in order, e.g. a record's audit events.
@@ -50,6 +52,12 @@ public protocol StoreReader: IdentityLookup {
     func recordCounts() throws -> [Entity: Int]
     /// Outcome counters per source. Summary for `crmsync stats`.
     func outcomeCounts() throws -> [OutcomeCount]
+    /// Live (not merged away) records soft-deleted before `time`, by deletion time then id,
+    /// after the cursor `after` (the last record of the previous page). For `crmsync purge`.
+    func softDeletedRecords(deletedBefore time: Timestamp, after: SoftDeleteCursor?, limit: Int) throws -> [GoldenRecord]
+    /// How many remembered event ids were first seen before `time` (a dry run of
+    /// ``StoreTransaction/purgeEventIDs(olderThan:)``).
+    func countEventIDs(seenBefore time: Timestamp) throws -> Int
 }
 
 /// Write access inside one transaction (``GoldenStore/write(_:)``).
@@ -103,6 +111,11 @@ public protocol StoreTransaction: StoreReader {
     /// Forgets event ids first seen before `time`; returns how many.
     @discardableResult
     func purgeEventIDs(olderThan time: Timestamp) throws -> Int
+    /// Hard-deletes a record (`crmsync purge`): its row, its crosswalk entries and identifiers
+    /// (so nothing matches it any more), and the tombstones merged into it. The audit head
+    /// stays, so the record's audit chain remains verifiable. ``StoreError/Kind/notFound`` if
+    /// the record does not exist.
+    func purgeRecord(_ id: GoldenID) throws -> PurgedRecord
 }
 
 /// A store failure with the context to act on it.

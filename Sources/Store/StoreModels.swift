@@ -238,3 +238,34 @@ public struct AppliedIdentity: Sendable, Hashable {
     /// Records merged into ``goldenID`` (now tombstones with `merged_into` set).
     public var absorbed: [GoldenID]
 }
+
+/// Where a page of ``StoreReader/softDeletedRecords(deletedBefore:after:limit:)`` ended.
+public struct SoftDeleteCursor: Sendable, Hashable {
+    /// The last record's `deleted_at`.
+    public var deletedAt: Timestamp
+    /// The last record's id (the tie-break among equal `deleted_at`).
+    public var id: GoldenID
+
+    public init(deletedAt: Timestamp, id: GoldenID) {
+        self.deletedAt = deletedAt
+        self.id = id
+    }
+}
+
+/// What ``StoreTransaction/purgeRecord(_:)`` removed.
+public struct PurgedRecord: Sendable, Hashable {
+    public var id: GoldenID
+    /// Crosswalk entries removed, by system.
+    public var externalIDs: [String: [String]]
+    /// Identity-index entries removed.
+    public var identifiers: Int
+    /// Tombstones of records once merged into this one, removed with it.
+    public var tombstones: [GoldenID]
+
+    public init(id: GoldenID, externalIDs: [String: [String]], identifiers: Int, tombstones: [GoldenID]) {
+        self.id = id
+        self.externalIDs = externalIDs
+        self.identifiers = identifiers
+        self.tombstones = tombstones
+    }
+}

@@ -94,11 +94,7 @@ private func resolve(common: CommonOptions, id: String, decision: ReviewDecision
     try await reportingFailures {
         let configuration = try common.load(quietByDefault: true)
         let who = actor ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
-        // Never create a store here: a review needs the store that raised it.
-        do { _ = try SQLiteStore.openForReading(path: configuration.store) } catch { throw CLIFailure.store((error as? StoreError)?.message ?? "\(error)") }
-        let store: SQLiteStore
-        do { store = try SQLiteStore(path: configuration.store) } catch { throw CLIFailure.store("\(error)") }
-        let writer = try Stages.writeStage(configuration, store: store, logger: Logger(label: "crmsync.review"))
+        let writer = try Stages.writeStageOnExistingStore(configuration, label: "crmsync.review")
         do {
             let result = try writer.resolveReview(id: id, decision: decision, actor: who)
             print("\(result.reviewID): \(result.status.rawValue)\(result.goldenID.map { ", record \($0) updated" } ?? "")")

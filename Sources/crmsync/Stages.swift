@@ -68,3 +68,16 @@ extension Stages {
         )
     }
 }
+
+extension Stages {
+    /// The write stage over an existing store, for commands that write outside `crmsync run`
+    /// (`review approve`, `purge`): never creates a store, since they need the one `run` fills.
+    /// SQLite's busy timeout lets them share the store with a running processor; its relay
+    /// publishes the outbox rows they write.
+    static func writeStageOnExistingStore(_ configuration: CrmsyncConfiguration, label: String) throws -> WriteStage {
+        do { _ = try SQLiteStore.openForReading(path: configuration.store) } catch { throw CLIFailure.store(error.message) }
+        let store: SQLiteStore
+        do { store = try SQLiteStore(path: configuration.store) } catch { throw CLIFailure.store("\(error)") }
+        return try writeStage(configuration, store: store, logger: Logger(label: label))
+    }
+}

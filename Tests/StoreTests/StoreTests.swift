@@ -212,7 +212,7 @@ struct OperationTests {
             #expect(try tx.rememberEvent(RememberedEvent(system: "salesforce", eventID: "old", source: .crm, outcome: .applied,
                                                          goldenID: "c-1", seenAt: t0)))
             #expect(try tx.rememberEvent(RememberedEvent(system: "salesforce", eventID: "new", source: .crm, outcome: .review,
-                                                         goldenID: nil, seenAt: Timestamp(epochMilliseconds: t0.epochMilliseconds + 40 * 86_400_000))))
+                                                         goldenID: nil, seenAt: Timestamp(epochMilliseconds: t0.epochMilliseconds + 100 * 86_400_000))))
             #expect(try !tx.rememberEvent(RememberedEvent(system: "salesforce", eventID: "old", source: .crm, outcome: .duplicate,
                                                           goldenID: nil, seenAt: t0)))
             try tx.updateEventOutcome(system: "salesforce", eventID: "new", outcome: .applied, goldenID: "c-2")
@@ -236,7 +236,7 @@ struct OperationTests {
             #expect(counts.first { $0.source == "crm" }?.count == 2)
             #expect(counts.first { $0.source == "crm" }?.lastAt == Timestamp(epochMilliseconds: t0.epochMilliseconds + 5))
         }
-        // Retention: 30 days after the first event, only it is forgotten.
+        // Retention: the default after the first event (before the second), only it is forgotten.
         let purged = try store.purgeEventIDs(olderThan: Timestamp(epochMilliseconds: t0.epochMilliseconds + SQLiteStore.defaultEventRetentionMilliseconds))
         #expect(purged == 1)
         #expect(try store.read { try $0.rememberedEvent(system: "salesforce", eventID: "old") } == nil)

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// `crmsync purge` through the binary, while `crmsync run` is running on the same store.
+@Suite("Purge: hard-deletes soft-deleted records past the grace period, audited", .serialized, .timeLimit(.minutes(3)))
+struct PurgeCommandTests {
+    /// RFC 3339 for `days` days before now.
+    func daysAgo(_ days: Int) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date().addingTimeInterval(-Double(days) * 86_400))
+    }
+
+    @Test("40 days deleted: purged; 1 day deleted: kept; dry run changes nothing; audit verifies")
+    func purge() async throws {
+        let pipeline = try await LivePipeline(name: "purge")
+        var sent = 0
+        for (id, deletedDaysAgo) in [("003OLD", 40), ("003NEW", 1)] {
+            try await pipeline.send("crm.events.v1", key: id, canonicalEvent("\(id)-create", source: "crm", system: "salesforce",
+                type: "contact.upserted", at: daysAgo(60), externalID: id, fields: #"{"email":"\#(id.lowercased())@acme.io"}"#))
+            try await pipeline.send("crm.events.v1", key: id, canonicalEvent("\(id)-delete", source: "crm", system: "salesforce",
+                type: "contact.deleted", at: daysAgo(deletedDaysAgo), externalID: id))
+            sent += 2
+        }
+        try await pipeline.waitUntilProcessed(sent)
+        let old = try #require(try await pipeline.record("salesforce:003OLD"))
+        let oldID = try #require(old["id"] as? String)
+
+        // Dry run: lists the old record, changes nothing.
+        let trailBefore = try await pipeline.audit(oldID).count
+        let dry = try await pipeline.json(["purge", "--older-than", "30d", "--dry-run", "--json"])
+        #expect(dry.result.status == 0, "\(dry.result.stderr)")
+        let dryReport = try #require(dry.value as? [String: Any])
+        #expect(dryReport["dry_run"] as? Bool == true)
+        #expect((dryReport["records"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [oldID])
+        #expect(try await pipeline.record("salesforce:003OLD")?["id"] as? String == oldID)
+        #expect(try await pipeline.audit(oldID).count == trailBefore)
+
+        // The real thing, while `crmsync run` holds the same store.
+        let purge = try await pipeline.json(["purge", "--older-than", "30d", "--json", "--actor", "ops@acme"])
+        #expect(purge.result.status == 0, "\(purge.result.stderr)")
+        #expect(((purge.value as? [String: Any])?["records"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [oldID])
+
+        let gone = try await crmsync(["records", "get", "--external", "salesforce:003OLD", "--store", pipeline.store])
+        #expect(gone.status == 1)
+        #expect(gone.stderr.contains("no record"))
+        let byID = try await crmsync(["records", "get", "--id", oldID, "--store", pipeline.store])
+        #expect(byID.status == 1)
+        #expect(try await pipeline.record("salesforce:003NEW")?["deleted_at"] is String, "still in its grace period")
+
+        let trail = try await pipeline.audit(oldID)
+        #expect(trail.count == trailBefore + 1)
+        #expect(trail.last?["operation"] as? String == "purge")
+        #expect(trail.last?["actor"] as? String == "ops@acme")
+        let verify = try await crmsync(["audit", "verify", "--store", pipeline.store])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+
+        // Nothing left to purge.
+        let again = try await pipeline.json(["purge", "--json"])
+        #expect((again.value as? [String: Any])?["records"] as? [Any] != nil)
+        #expect(((again.value as? [String: Any])?["records"] as? [Any])?.isEmpty == true)
+        let bad = try await crmsync(["purge", "--older-than", "30 days", "--store", pipeline.store])
+        #expect(bad.status == 2)
+        await pipeline.stop()
+    }
+}
