@@ -6,113 +6,30 @@ import Testing
 /// `crmsync dlq list|show|stats|replay` against the real binary, the dev broker and `crmsync run`.
 @Suite("DLQ: list, show, stats and replay through the binary", .serialized, .timeLimit(.minutes(5)))
 struct DeadLetterReplayTests {
-    let logger: Logger = {
-        var logger = Logger(label: "dlq-test")
-        logger.logLevel = .critical
-        return logger
-    }()
-
-    /// A running pipeline: dev broker, `crmsync run`, a producer, a scratch directory.
-    final class Pipeline: @unchecked Sendable {
-        // @unchecked: every property is set in init and never reassigned except `processor`,
-        // which only the test's own task touches.
-        let directory: URL
-        let store: String
-        let broker: DevBrokerProcess
-        let producer: KafkaProducer
-        var processor: ProcessorProcess
-
-        init(logger: Logger) async throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("crmsync-dlq-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            store = directory.appendingPathComponent("dlq.sqlite").path
-            broker = try await DevBrokerProcess()
-            producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: broker.bootstrapServers), logger: logger)
-            processor = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: 50)
-        }
-
-        var common: [String] { ["--brokers", broker.bootstrapServers, "--store", store] }
-
-        func send(_ topic: String, key: String, _ value: [UInt8], headers: [KafkaHeader] = []) async throws {
-            try await producer.send(ProducerMessage(topic: topic, key: Array(key.utf8), value: value, headers: headers))
-        }
-
-        /// `stats --json` events, by outcome (and `total`).
-        func events() async throws -> [String: Int] {
-            (try await storeStats(store, requireSuccess: false)["events"] as? [String: Int]) ?? [:]
-        }
-
-        /// Waits for the processor's batches until `total` inputs are accounted for.
-        func waitForTotal(_ total: Int) async throws {
-            while try await events()["total", default: 0] < total {
-                guard await processor.waitForLine(containing: "batch committed") != nil else {
-                    Issue.record("crmsync run ended early")
-                    return
-                }
-            }
-        }
-
-        /// Restarts `crmsync run` (graceful stop first), optionally with a config file.
-        func restartProcessor(config: String?) async throws {
-            #expect(await processor.signal(SIGTERM) == 0)
-            processor = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: 50, config: config)
-        }
-
-        func shutDown() async {
-            _ = await processor.signal(SIGTERM)
-            await producer.close()
-            _ = await broker.stop()
-            try? FileManager.default.removeItem(at: directory)
-        }
-
-        /// Waits until the DLQ holds `count` records (the relay publishes them after the batch
-        /// commits) and returns them: a consumer that reads from the beginning until it has them.
-        func letters(_ count: Int, logger: Logger) async throws -> [ConsumerMessage] {
-            let consumer = try KafkaConsumer(
-                configuration: ConsumerConfiguration(bootstrapServers: broker.bootstrapServers, groupID: "dlq-test-reader", overrides: ["enable.auto.commit": "false"]),
-                logger: logger)
-            try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<3).map { (TopicPartition(topic: "dlq.events.v1", partition: $0), KafkaOffset.beginning) }))
-            var messages: [ConsumerMessage] = []
-            while messages.count < count {
-                let batch = try await consumer.nextBatch(maxMessages: 500)
-                if batch.isEmpty { break }
-                messages += batch
-            }
-            await consumer.close()
-            return messages
-        }
-
-        func highWatermarks(_ topic: String, partitions: Int32, logger: Logger) async throws -> [Int32: Int64] {
-            let reader = try TopicSnapshot.Reader(bootstrapServers: broker.bootstrapServers, logger: logger)
-            defer { Task { await reader.close() } }
-            return try await reader.watermarks(topic: topic, partitions: partitions).mapValues(\.high)
-        }
-    }
-
     static func contact(_ id: String, fields: String) -> [UInt8] {
         Array(#"{"event_id":"\#(id)","source":"crm","system":"salesforce","type":"contact.upserted","occurred_at":"2026-11-20T10:00:00Z","entity":"contact","external_id":"\#(id)","fields":\#(fields)}"#.utf8)
     }
 
     /// Runs `body` on a fresh pipeline and always shuts it down afterwards.
-    func withPipeline(_ body: (Pipeline) async throws -> Void) async throws {
-        let pipeline = try await Pipeline(logger: logger)
+    func withPipeline(_ body: (LivePipeline) async throws -> Void) async throws {
+        let pipeline = try await LivePipeline(name: "dlq", batchSize: 50)
         do {
             try await body(pipeline)
         } catch {
-            await pipeline.shutDown()
+            await pipeline.stop()
             throw error
         }
-        await pipeline.shutDown()
+        await pipeline.stop()
     }
 
     /// Publishes poison `letters`, waits until they are all on the DLQ, then starts a
     /// rate-limited `dlq replay` and returns it once it has reported progress (part way through).
-    func replayUnderWay(_ pipeline: Pipeline, letters: [(topic: String, key: String, value: [UInt8])]) async throws -> ProcessorProcess {
+    func replayUnderWay(_ pipeline: LivePipeline, letters: [(topic: String, key: String, value: [UInt8])]) async throws -> ProcessorProcess {
         for letter in letters {
-            try await pipeline.send(letter.topic, key: letter.key, letter.value)
+            try await pipeline.send(letter.topic, key: letter.key, bytes: letter.value)
         }
-        try await pipeline.waitForTotal(letters.count)
-        _ = try await pipeline.letters(letters.count, logger: logger)
+        try await pipeline.waitUntilProcessed(letters.count)
+        _ = try await pipeline.letters(letters.count)
         let replay = try ProcessorProcess(arguments: ["dlq", "replay", "--rate", "20", "--log-level", "warning"] + pipeline.common, directory: repositoryRoot)
         try #require(await replay.waitForLine(containing: "replay: scanned") != nil, "no progress line from dlq replay")
         return replay
@@ -128,12 +45,12 @@ struct DeadLetterReplayTests {
         try await withPipeline { pipeline in
             let unmapped = Self.contact("003U", fields: #"{"email":"una@example.org","industry":"Underwater Basket Weaving"}"#)
             let truncated = Array(#"{"event_id":"003T","source":"crm","#.utf8)
-            try await pipeline.send("crm.events.v1", key: "003U", unmapped, headers: [KafkaHeader(name: "trace-id", value: [0, 255, 7])])
-            try await pipeline.send("crm.events.v1", key: "003T", truncated)
-            try await pipeline.send("crm.events.v1", key: "003V", Self.contact("003V", fields: #"{"email":"val@example.org"}"#))
-            try await pipeline.waitForTotal(3)
+            try await pipeline.send("crm.events.v1", key: "003U", bytes: unmapped, headers: [KafkaHeader(name: "trace-id", value: [0, 255, 7])])
+            try await pipeline.send("crm.events.v1", key: "003T", bytes: truncated)
+            try await pipeline.send("crm.events.v1", key: "003V", bytes: Self.contact("003V", fields: #"{"email":"val@example.org"}"#))
+            try await pipeline.waitUntilProcessed(3)
             #expect(try await pipeline.events()["dead_lettered"] == 2)
-            _ = try await pipeline.letters(2, logger: logger)
+            _ = try await pipeline.letters(2)
 
             // list: both letters, with class, source and original position.
             let listed = try #require(try json(await crmsync(["dlq", "list", "--json"] + pipeline.common)) as? [[String: Any]])
@@ -170,10 +87,10 @@ struct DeadLetterReplayTests {
             #expect((stats["runs"] as? [Any])?.isEmpty == true)
 
             // A dry run lists the letter and changes nothing: no record on any topic, no run recorded.
-            let sourceBefore = try await pipeline.highWatermarks("crm.events.v1", partitions: 6, logger: logger)
+            let sourceBefore = try await pipeline.highWatermarks("crm.events.v1", partitions: 6)
             let dry = try #require(try json(await crmsync(["dlq", "replay", "--dry-run", "--class", "unmapped-value", "--json"] + pipeline.common)) as? [String: Any])
             #expect((dry["would_replay"] as? [[String: Any]])?.map { $0["position"] as? String } == [position])
-            #expect(try await pipeline.highWatermarks("crm.events.v1", partitions: 6, logger: logger) == sourceBefore)
+            #expect(try await pipeline.highWatermarks("crm.events.v1", partitions: 6) == sourceBefore)
             let afterDry = try #require(try json(await crmsync(["dlq", "stats", "--json"] + pipeline.common)) as? [String: Any])
             #expect((afterDry["runs"] as? [Any])?.isEmpty == true, "a dry run records no run")
             #expect(try await pipeline.events()["total"] == 3)
@@ -185,7 +102,7 @@ struct DeadLetterReplayTests {
             let report = try #require(try json(replay) as? [String: Any])
             #expect(report["replayed"] as? Int == 1)
             #expect(report["skipped"] as? Int == 0)
-            try await pipeline.waitForTotal(4)
+            try await pipeline.waitUntilProcessed(4)
             let afterReplay = try await pipeline.events()
             #expect(afterReplay["applied"] == 2, "the replayed event is applied")
             #expect(afterReplay["dead_lettered"] == 2, "its first failure stays counted once")
@@ -202,7 +119,7 @@ struct DeadLetterReplayTests {
             // --again publishes it once more: the pipeline knows the event id, so it is a duplicate.
             let again = try #require(try json(await crmsync(["dlq", "replay", "--class", "unmapped-value", "--again", "--json"] + pipeline.common)) as? [String: Any])
             #expect(again["replayed"] as? Int == 1)
-            try await pipeline.waitForTotal(5)
+            try await pipeline.waitUntilProcessed(5)
             let afterAgain = try await pipeline.events()
             #expect(afterAgain["duplicate"] == 1)
             #expect(afterAgain["applied"] == 2, "no second application")
@@ -227,14 +144,14 @@ struct DeadLetterReplayTests {
     func replayLoopGuard() async throws {
         try await withPipeline { pipeline in
             let poison = Array(#"{"event_id":"P1","source":"crm","#.utf8)
-            try await pipeline.send("crm.events.v1", key: "P1", poison, headers: [KafkaHeader(name: "origin", string: "test")])
-            try await pipeline.waitForTotal(1)
-            _ = try await pipeline.letters(1, logger: logger)
+            try await pipeline.send("crm.events.v1", key: "P1", bytes: poison, headers: [KafkaHeader(name: "origin", string: "test")])
+            try await pipeline.waitUntilProcessed(1)
+            _ = try await pipeline.letters(1)
 
             let first = try #require(try json(await crmsync(["dlq", "replay", "--max-replays", "1", "--json"] + pipeline.common)) as? [String: Any])
             #expect(first["replayed"] as? Int == 1)
-            try await pipeline.waitForTotal(2)
-            let letters = try await pipeline.letters(2, logger: logger)
+            try await pipeline.waitUntilProcessed(2)
+            let letters = try await pipeline.letters(2)
             #expect(letters.count == 2)
             let counts = letters.map { $0.headers.string("crmsync.replay.count") }
             #expect(Set(counts) == ["0", "1"])
@@ -251,8 +168,8 @@ struct DeadLetterReplayTests {
             let again = try #require(try json(await crmsync(["dlq", "replay", "--max-replays", "1", "--again", "--json"] + pipeline.common)) as? [String: Any])
             #expect(again["replayed"] as? Int == 1)
             #expect(again["skipped"] as? Int == 1)
-            try await pipeline.waitForTotal(3)
-            #expect(try await pipeline.letters(3, logger: logger).count == 3)
+            try await pipeline.waitUntilProcessed(3)
+            #expect(try await pipeline.letters(3).count == 3)
             #expect(try await pipeline.events()["dead_lettered"] == 3)
         }
     }
@@ -282,8 +199,8 @@ struct DeadLetterReplayTests {
 
             // Each original letter went exactly once: it failed again, so the DLQ holds one copy
             // with replay count 1 per original offset.
-            try await pipeline.waitForTotal(2 * letterCount)
-            let letters = try await pipeline.letters(2 * letterCount, logger: logger)
+            try await pipeline.waitUntilProcessed(2 * letterCount)
+            let letters = try await pipeline.letters(2 * letterCount)
             #expect(letters.count == 2 * letterCount)
             let replayedAgain = letters.filter { $0.headers.string("crmsync.replay.count") == "1" }
             // Keys are distinct per original letter and replays keep them.
@@ -309,7 +226,7 @@ struct DeadLetterReplayTests {
             #expect(replayed >= letterCount, "at least once: \(replayed)")
 
             // Every original key came back at least once with replay count 1.
-            let letters = try await pipeline.letters(letterCount + replayed, logger: logger)
+            let letters = try await pipeline.letters(letterCount + replayed)
             let keys = Set(letters.filter { $0.headers.string("crmsync.replay.count") == "1" }.map { String(decoding: $0.key ?? [], as: UTF8.self) })
             #expect(keys == Set((0..<letterCount).map { "B\($0)" }))
         }
@@ -350,7 +267,7 @@ struct DeadLetterReplayTests {
             let redirected = try #require(try json(await crmsync(["dlq", "replay", "--to", "crm.events.v1", "--json"] + pipeline.common)) as? [String: Any])
             #expect(redirected["replayed"] as? Int == 1)
             #expect(redirected["unreadable"] as? [String] == ["0:1"])
-            try await pipeline.waitForTotal(1)
+            try await pipeline.waitUntilProcessed(1)
         }
     }
 
