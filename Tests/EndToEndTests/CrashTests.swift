@@ -47,8 +47,10 @@ final class ProcessorProcess: @unchecked Sendable {
         return nil
     }
 
+    /// Sends `number` (if the process still runs: a reaped pid may belong to someone else) and
+    /// waits for the exit status.
     func signal(_ number: Int32) async -> Int32 {
-        kill(process.processIdentifier, number)
+        if process.isRunning { kill(process.processIdentifier, number) }
         return await withCheckedContinuation { continuation in
             Thread.detachNewThread { [process] in
                 process.waitUntilExit()

@@ -5,47 +5,17 @@ import Testing
 
 @Suite("Review requests: a conflicting critical field is held, then approved through the write path", .serialized, .timeLimit(.minutes(3)))
 struct ReviewTests {
-    let logger: Logger = {
-        var logger = Logger(label: "review-test")
-        logger.logLevel = .critical
-        return logger
-    }()
-
-    func send(_ producer: KafkaProducer, topic: String, _ json: String) async throws {
-        try await producer.send(ProducerMessage(topic: topic, key: Array("006A".utf8), value: Array(json.utf8)))
-    }
-
-    func applied(_ store: String) async throws -> Int {
-        (try await storeStats(store, requireSuccess: false)["events"] as? [String: Int])?["total"] ?? 0
-    }
-
-    func waitUntil(_ processor: ProcessorProcess, store: String, total: Int) async throws {
-        while try await applied(store) < total {
-            guard await processor.waitForLine(containing: "batch committed") != nil else {
-                Issue.record("crmsync run ended")
-                return
-            }
-        }
-    }
-
     @Test("deal amount: CRM owns it; another source's amount opens a review; approve writes it, audited; approving twice fails")
     func approveFieldReview() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crmsync-review-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = directory.appendingPathComponent("review.sqlite").path
-        let broker = try await DevBrokerProcess()
-        let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: broker.bootstrapServers), logger: logger)
-        let processor = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: 10)
-
-        try await send(producer, topic: "crm.events.v1", """
-        {"event_id":"crm-deal-1","source":"crm","system":"salesforce","type":"deal.upserted","occurred_at":"2026-11-02T09:40:00Z","entity":"deal","external_id":"006A","fields":{"name":"Renewal","amount":50000,"currency":"USD"}}
-        """)
-        try await waitUntil(processor, store: store, total: 1)
-        try await send(producer, topic: "billing.events.v1", """
-        {"event_id":"billing-deal-1","source":"billing","system":"salesforce","type":"deal.upserted","occurred_at":"2026-11-02T09:45:00Z","entity":"deal","external_id":"006A","fields":{"amount":48000}}
-        """)
-        try await waitUntil(processor, store: store, total: 2)
+        let pipeline = try await LivePipeline(name: "review")
+        let store = pipeline.store
+        try await pipeline.send("crm.events.v1", key: "006A", canonicalEvent("crm-deal-1", source: "crm", system: "salesforce", type: "deal.upserted",
+                                                                           at: "2026-11-02T09:40:00Z", externalID: "006A",
+                                                                           fields: #"{"name":"Renewal","amount":50000,"currency":"USD"}"#))
+        try await pipeline.waitUntilProcessed(1)
+        try await pipeline.send("billing.events.v1", key: "006A", canonicalEvent("billing-deal-1", source: "billing", system: "salesforce", type: "deal.upserted",
+                                                                                at: "2026-11-02T09:45:00Z", externalID: "006A", fields: #"{"amount":48000}"#))
+        try await pipeline.waitUntilProcessed(2)
 
         let list = try await crmsync(["review", "list", "--json", "--store", store])
         #expect(list.status == 0, "\(list.stderr)")
@@ -79,11 +49,10 @@ struct ReviewTests {
         #expect(try await crmsync(["audit", "verify", "--store", store]).status == 0)
 
         // The processor's relay publishes the approval's outputs (a graceful stop drains the outbox).
-        #expect(await processor.signal(SIGTERM) == 0)
-        let golden = try await TopicSnapshot.read(topic: "golden.records.v1", partitions: 6, bootstrapServers: broker.bootstrapServers, logger: logger)
+        #expect(await pipeline.processor.signal(SIGTERM) == 0)
+        let golden = try await TopicSnapshot.read(topic: "golden.records.v1", partitions: 6, bootstrapServers: pipeline.broker.bootstrapServers, logger: pipeline.logger)
         let versions = golden.compactMap { try? JSONSerialization.jsonObject(with: Data($0.value ?? [])) as? [String: Any] }.filter { $0["id"] as? String == id }
         #expect(versions.contains { ($0["fields"] as? [String: Any])?["amount"] as? Int == 48000 })
-        await producer.close()
-        _ = await broker.stop()
+        await pipeline.stop()
     }
 }
