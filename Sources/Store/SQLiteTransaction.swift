@@ -361,6 +361,46 @@ final class SQLiteTransaction: StoreTransaction {
             """, arguments: [topic, partition, offset])
     }
 
+    // MARK: Alarms
+
+    func raiseAlarm(_ alarm: Alarm) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO alarms (kind, topic, partition, lost_from, lost_to, resumed_at, detail, raised_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [alarm.kind.rawValue, alarm.topic, alarm.partition, alarm.lostFrom, alarm.lostTo,
+                              alarm.resumedAt, alarm.detail, alarm.raisedAt.epochMilliseconds])
+        return db.lastInsertedRowID
+    }
+
+    func alarmCounts() throws -> [Alarm.Kind: Int] {
+        var counts: [Alarm.Kind: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT kind, count(*) AS n FROM alarms GROUP BY kind") {
+            let name = try row.decode(String.self, forColumn: "kind")
+            guard let kind = Alarm.Kind(rawValue: name) else {
+                throw StoreError(.corruptRow, "unknown alarm kind \(name)")
+            }
+            counts[kind] = try row.decode(Int.self, forColumn: "n")
+        }
+        return counts
+    }
+
+    func latestAlarms(limit: Int) throws -> [Alarm] {
+        try Row.fetchAll(db, sql: "SELECT * FROM alarms ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+            let name = try row.decode(String.self, forColumn: "kind")
+            guard let kind = Alarm.Kind(rawValue: name) else {
+                throw StoreError(.corruptRow, "unknown alarm kind \(name)")
+            }
+            return Alarm(id: try row.decode(Int64.self, forColumn: "id"), kind: kind,
+                         topic: try row.decode(String.self, forColumn: "topic"),
+                         partition: try row.decode(Int32.self, forColumn: "partition"),
+                         lostFrom: try row.decode(Int64?.self, forColumn: "lost_from"),
+                         lostTo: try row.decode(Int64?.self, forColumn: "lost_to"),
+                         resumedAt: try row.decode(Int64.self, forColumn: "resumed_at"),
+                         detail: try row.decode(String.self, forColumn: "detail"),
+                         raisedAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "raised_at")))
+        }
+    }
+
     func consumedOffsets(topic: String) throws -> [Int32: Int64] {
         var offsets: [Int32: Int64] = [:]
         for row in try Row.fetchAll(db, sql: Queries.offsetsOfTopic, arguments: [topic]) {

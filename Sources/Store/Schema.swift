@@ -131,6 +131,23 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-fail-alarms") { db in
+            try db.execute(sql: """
+                -- Operator alarms (offset out of range: data expired before it was read).
+                CREATE TABLE alarms (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    topic TEXT NOT NULL,
+                    partition INTEGER NOT NULL,
+                    lost_from INTEGER,
+                    lost_to INTEGER,
+                    resumed_at INTEGER NOT NULL,
+                    detail TEXT NOT NULL,
+                    raised_at INTEGER NOT NULL
+                );
+                CREATE INDEX alarms_by_kind ON alarms(kind, id);
+                """)
+        }
         return migrator
     }
 }

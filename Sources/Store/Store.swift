@@ -50,6 +50,10 @@ public protocol StoreReader: IdentityLookup {
     func recordCounts() throws -> [Entity: Int]
     /// Outcome counters per source. Summary for `crmsync stats`.
     func outcomeCounts() throws -> [OutcomeCount]
+    /// How many alarms of each kind were raised (kinds never raised are absent).
+    func alarmCounts() throws -> [Alarm.Kind: Int]
+    /// The newest `limit` alarms, newest first.
+    func latestAlarms(limit: Int) throws -> [Alarm]
 }
 
 /// Write access inside one transaction (``GoldenStore/write(_:)``).
@@ -97,6 +101,9 @@ public protocol StoreTransaction: StoreReader {
     func markSent(_ ids: [Int64], at time: Timestamp) throws
     /// Records the next offset to consume for a partition.
     func commitOffset(topic: String, partition: Int32, next offset: Int64) throws
+    /// Records an alarm; returns its row id.
+    @discardableResult
+    func raiseAlarm(_ alarm: Alarm) throws -> Int64
     /// Moves a record's audit chain head; `head.seq` must be the previous seq + 1 (1 for the
     /// first), else ``StoreError/Kind/auditGap``.
     func advanceAuditHead(of id: GoldenID, to head: AuditHead) throws

@@ -40,9 +40,32 @@ struct StatsCommand: AsyncParsableCommand {
         var offsets: [String: [String: Int64]] = [:]
         /// Output records written but not yet published by the relay (at most 10,000 counted).
         var outboxUnsent = 0
+        /// Alarms raised per kind, every kind listed (0 when never raised).
+        var alarms: [String: Int] = [:]
+        /// The newest alarms, newest first.
+        var recentAlarms: [AlarmEntry] = []
         enum CodingKeys: String, CodingKey {
-            case events, records, sources, offsets
+            case events, records, sources, offsets, alarms
             case outboxUnsent = "outbox_unsent"
+            case recentAlarms = "recent_alarms"
+        }
+    }
+
+    struct AlarmEntry: Encodable {
+        var kind: String
+        var topic: String
+        var partition: Int32
+        var lostFrom: Int64?
+        var lostTo: Int64?
+        var resumedAt: Int64
+        var raisedAt: String
+        var detail: String
+        enum CodingKeys: String, CodingKey {
+            case kind, topic, partition, detail
+            case lostFrom = "lost_from"
+            case lostTo = "lost_to"
+            case resumedAt = "resumed_at"
+            case raisedAt = "raised_at"
         }
     }
 
@@ -60,8 +83,14 @@ struct StatsCommand: AsyncParsableCommand {
                 (try reader.outcomeCounts(), try reader.recordCounts(), try topics.map { ($0, try reader.consumedOffsets(topic: $0)) },
                  try reader.unsentOutbox(limit: 10_000).count)
             }
+            let (alarmCounts, latestAlarms) = try store.read { reader in (try reader.alarmCounts(), try reader.latestAlarms(limit: 10)) }
             var report = Report()
             report.outboxUnsent = unsent
+            for kind in Alarm.Kind.allCases { report.alarms[kind.rawValue] = alarmCounts[kind] ?? 0 }
+            report.recentAlarms = latestAlarms.map {
+                AlarmEntry(kind: $0.kind.rawValue, topic: $0.topic, partition: $0.partition, lostFrom: $0.lostFrom, lostTo: $0.lostTo,
+                           resumedAt: $0.resumedAt, raisedAt: $0.raisedAt.rfc3339, detail: $0.detail)
+            }
             for (topic, partitions) in offsets where !partitions.isEmpty {
                 report.offsets[topic] = Dictionary(uniqueKeysWithValues: partitions.map { (String($0.key), $0.value) })
             }
@@ -91,6 +120,11 @@ struct StatsCommand: AsyncParsableCommand {
             print("records: " + report.records.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)s" }.joined(separator: ", "))
             for (name, source) in report.sources.sorted(by: { $0.key < $1.key }) {
                 print("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(source.events) events, last applied \(source.lastAppliedAt ?? "never")")
+            }
+            print("alarms: " + report.alarms.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", "))
+            for alarm in report.recentAlarms {
+                let range = alarm.lostFrom.flatMap { from in alarm.lostTo.map { "offsets \(from)...\($0) lost" } } ?? "nothing known lost"
+                print("  \(alarm.raisedAt) \(alarm.topic)[\(alarm.partition)]: \(range), resumed at \(alarm.resumedAt)")
             }
         }
     }
