@@ -18,6 +18,21 @@ enum FailureSupport {
         return directory
     }
 
+    /// Writes a `crmsync.yml` into `directory` with short consumer-group timers (a restarted
+    /// `run` rejoins within seconds instead of the default 45 s session timeout) and the
+    /// repository's config tables; run `crmsync run` with `directory` as working directory.
+    static func writeConfig(in directory: URL) throws {
+        try Data("""
+        kafka:
+          session.timeout.ms: 3000
+          heartbeat.interval.ms: 300
+        ownership: \(repositoryRoot)/config/ownership.yml
+        normalize:
+          mappings: \(repositoryRoot)/config/picklists.yml
+          blocked_identifiers: \(repositoryRoot)/config/blocked-identifiers.yml
+        """.utf8).write(to: directory.appendingPathComponent("crmsync.yml"))
+    }
+
     /// Produces `messages` in order (all enqueued first, then every delivery awaited) and returns
     /// their delivery reports in the same order; fails if any was not delivered.
     static func produce(_ messages: [ProducerMessage], to brokers: String, overrides: [String: String] = [:]) async throws -> [DeliveryReport] {
