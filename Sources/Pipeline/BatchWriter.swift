@@ -93,4 +93,6 @@ public protocol Outbox: Sendable {
     func unsent(limit: Int) throws -> [OutboxRecord]
     /// Marks records as published.
     func markSent(_ ids: [Int64]) throws
+    /// Sets aside a record the broker will never accept; ``unsent(limit:)`` skips it from now on.
+    func park(_ id: Int64, reason: String) throws
 }

@@ -347,6 +347,27 @@ final class SQLiteTransaction: StoreTransaction {
         return heads
     }
 
+    func parkOutbox(_ id: Int64, reason: String, at time: Timestamp) throws {
+        try db.execute(sql: "UPDATE outbox SET parked_at = ?, park_reason = ? WHERE id = ? AND sent_at IS NULL AND parked_at IS NULL",
+                       arguments: [time.epochMilliseconds, reason, id])
+    }
+
+    func parkedOutboxCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL") ?? 0
+    }
+
+    func parkedOutbox(limit: Int) throws -> [ParkedOutboxEntry] {
+        try Row.fetchAll(db, sql: """
+            SELECT id, topic, length(value) AS value_bytes, park_reason, parked_at FROM outbox
+            WHERE parked_at IS NOT NULL ORDER BY id DESC LIMIT ?
+            """, arguments: [limit]).map { row in
+            ParkedOutboxEntry(id: try row.decode(Int64.self, forColumn: "id"), topic: try row.decode(String.self, forColumn: "topic"),
+                              valueBytes: try row.decode(Int.self, forColumn: "value_bytes"),
+                              reason: try row.decode(String?.self, forColumn: "park_reason") ?? "",
+                              parkedAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "parked_at")))
+        }
+    }
+
     func markSent(_ ids: [Int64], at time: Timestamp) throws {
         for id in ids {
             try db.execute(sql: Queries.markSent,

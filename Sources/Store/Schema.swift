@@ -148,6 +148,15 @@ enum Schema {
                 CREATE INDEX alarms_by_kind ON alarms(kind, id);
                 """)
         }
+        migrator.registerMigration("v2-fail-outbox-parking") { db in
+            try db.execute(sql: """
+                -- Outbox rows the broker will never accept (e.g. larger than message.max.bytes) are
+                -- parked, so the rows behind them are published; `crmsync stats` counts them.
+                ALTER TABLE outbox ADD COLUMN parked_at INTEGER;
+                ALTER TABLE outbox ADD COLUMN park_reason TEXT;
+                CREATE INDEX outbox_parked ON outbox(id) WHERE parked_at IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -32,8 +32,12 @@ public protocol StoreReader: IdentityLookup {
     func reviewRequest(_ id: String) throws -> ReviewRequest?
     /// Review requests with `status`, oldest first.
     func reviewRequests(status: ReviewStatus, limit: Int) throws -> [ReviewRequest]
-    /// Unsent outbox rows in publication order.
+    /// Unsent outbox rows in publication order (parked rows excluded).
     func unsentOutbox(limit: Int) throws -> [OutboxEntry]
+    /// How many outbox rows are parked as undeliverable.
+    func parkedOutboxCount() throws -> Int
+    /// The newest `limit` parked rows, newest first.
+    func parkedOutbox(limit: Int) throws -> [ParkedOutboxEntry]
     /// Outbox rows (sent or not) for one topic and key, in order, e.g. a record's audit events.
     func outbox(topic: String, key: Data) throws -> [OutboxEntry]
     /// Rows of one topic in outbox order, after `afterID`, for tools that page through a topic's
@@ -99,6 +103,9 @@ public protocol StoreTransaction: StoreReader {
     @discardableResult
     func enqueue(_ message: OutboxMessage) throws -> Int64
     func markSent(_ ids: [Int64], at time: Timestamp) throws
+    /// Parks an unsent row the broker will never accept: the relay skips it from now on (it
+    /// stays in the outbox, with `reason`, for the operator).
+    func parkOutbox(_ id: Int64, reason: String, at time: Timestamp) throws
     /// Records the next offset to consume for a partition.
     func commitOffset(topic: String, partition: Int32, next offset: Int64) throws
     /// Records an alarm; returns its row id.

@@ -239,6 +239,16 @@ public struct AppliedIdentity: Sendable, Hashable {
     public var absorbed: [GoldenID]
 }
 
+/// An outbox row the broker refused for good, kept aside so the rows behind it flow.
+public struct ParkedOutboxEntry: Sendable, Hashable {
+    public var id: Int64
+    public var topic: String
+    /// Size of the value in bytes.
+    public var valueBytes: Int
+    public var reason: String
+    public var parkedAt: Timestamp
+}
+
 /// An operator alarm kept in the store (there is no metrics endpoint yet: `crmsync stats` is
 /// where alarms are counted and shown).
 public struct Alarm: Sendable, Hashable {

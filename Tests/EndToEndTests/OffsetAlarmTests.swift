@@ -58,7 +58,7 @@ struct OffsetAlarmTests {
         #expect(await second.signal(SIGTERM) == 0)
 
         // 4. Exactly one alarm; every remaining record counted once; the lost events never applied.
-        #expect(stats["alarms"] as? [String: Int] == ["offset_out_of_range": 1])
+        #expect(stats["alarms"] as? [String: Int] == ["offset_out_of_range": 1, "outbox_parked": 0])
         let recent = try #require((stats["recent_alarms"] as? [[String: Any]])?.first)
         #expect(recent["topic"] as? String == topic)
         #expect(recent["partition"] as? Int == 0)
@@ -75,7 +75,7 @@ struct OffsetAlarmTests {
 
         let text = try await crmsync(["stats", "--store", store])
         #expect(text.status == 0)
-        #expect(text.stdout.contains("alarms: 1 offset out of range"), "\(text.stdout)")
+        #expect(text.stdout.contains("alarms: 1 offset out of range, 0 outbox parked"), "\(text.stdout)")
         #expect(text.stdout.contains("\(topic)[0]: offsets 5...\(low - 1) lost, resumed at \(low)"), "\(text.stdout)")
         _ = await broker.stop()
     }
