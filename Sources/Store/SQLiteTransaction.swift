@@ -396,22 +396,14 @@ final class SQLiteTransaction: StoreTransaction {
     func alarmCounts() throws -> [Alarm.Kind: Int] {
         var counts: [Alarm.Kind: Int] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT kind, count(*) AS n FROM alarms GROUP BY kind") {
-            let name = try row.decode(String.self, forColumn: "kind")
-            guard let kind = Alarm.Kind(rawValue: name) else {
-                throw StoreError(.corruptRow, "unknown alarm kind \(name)")
-            }
-            counts[kind] = try row.decode(Int.self, forColumn: "n")
+            counts[try Self.alarmKind(row)] = try row.decode(Int.self, forColumn: "n")
         }
         return counts
     }
 
     func latestAlarms(limit: Int) throws -> [Alarm] {
         try Row.fetchAll(db, sql: "SELECT * FROM alarms ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
-            let name = try row.decode(String.self, forColumn: "kind")
-            guard let kind = Alarm.Kind(rawValue: name) else {
-                throw StoreError(.corruptRow, "unknown alarm kind \(name)")
-            }
-            return Alarm(id: try row.decode(Int64.self, forColumn: "id"), kind: kind,
+            Alarm(id: try row.decode(Int64.self, forColumn: "id"), kind: try Self.alarmKind(row),
                          topic: try row.decode(String.self, forColumn: "topic"),
                          partition: try row.decode(Int32.self, forColumn: "partition"),
                          lostFrom: try row.decode(Int64?.self, forColumn: "lost_from"),
@@ -420,6 +412,14 @@ final class SQLiteTransaction: StoreTransaction {
                          detail: try row.decode(String.self, forColumn: "detail"),
                          raisedAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "raised_at")))
         }
+    }
+
+    private static func alarmKind(_ row: Row) throws -> Alarm.Kind {
+        let name = try row.decode(String.self, forColumn: "kind")
+        guard let kind = Alarm.Kind(rawValue: name) else {
+            throw StoreError(.corruptRow, "unknown alarm kind \(name) (written by a newer crmsync?)")
+        }
+        return kind
     }
 
     func consumedOffsets(topic: String) throws -> [Int32: Int64] {
