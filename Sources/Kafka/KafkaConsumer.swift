@@ -240,13 +240,14 @@ public final class KafkaConsumer: Sendable {
     /// processes in one transaction. Returns `[]` only when the consumer is closed or the task
     /// is cancelled.
     ///
-    /// ``OffsetOutOfRange`` reports are not returned here (they are logged); a consumer
+    /// ``OffsetOutOfRange`` reports are not returned here (they are logged as errors); a consumer
     /// configured with `auto.offset.reset=error` uses ``nextDelivery(maxMessages:)`` instead.
     public func nextBatch(maxMessages: Int) async throws(KafkaError) -> [ConsumerMessage] {
         while true {
             switch try await nextDelivery(maxMessages: maxMessages) {
             case .messages(let batch): return batch
-            case .offsetOutOfRange: continue
+            case .offsetOutOfRange(let report):
+                client.context.logger.error("offset out of range: \(report); the partition stays stopped (use nextDelivery to handle it)")
             case .closed: return []
             }
         }
@@ -407,7 +408,7 @@ public final class KafkaConsumer: Sendable {
             // librdkafka stopped fetching this partition (auto.offset.reset=error): hand the
             // application a typed report; it decides where to restart.
             let report = OffsetOutOfRange(partition: TopicPartition(topic: topic, partition: m.partition), offset: m.offset, reason: text ?? error.message)
-            client.context.logger.error("offset out of range: \(report)")
+            client.context.logger.warning("offset out of range: \(report)")
             buffer.withLock { $0.reportOffsetOutOfRange(report) }
             return
         }
