@@ -3,6 +3,12 @@ import Kafka
 import Logging
 import Testing
 
+/// The failure-mode suites (poison corpus, offset alarm, transient faults, parking) each start a
+/// dev broker and `crmsync run`: nested here, they run one after another instead of all at once
+/// next to the rest of the test suite on a 2-core machine.
+@Suite("Failure modes through the binary", .serialized)
+enum FailureModes {}
+
 /// Helpers shared by the failure-mode tests (poison corpus, offset alarm, transient faults).
 enum FailureSupport {
     static let logger: Logger = {

@@ -171,75 +171,77 @@ struct PoisonCorpus {
     }
 }
 
-@Suite("Poison corpus through the binary: every malformed message dead-lettered once, intact", .serialized, .timeLimit(.minutes(5)))
-struct PoisonCorpusTests {
-    @Test("1,000+ malformed messages among valid traffic: one dead letter each with its headers and bytes, every valid one applied, run never restarts")
-    func poisonCorpus() async throws {
-        let corpus = PoisonCorpus(malformedPerTemplate: 40, validPerTopic: 60, seed: 6)
-        let malformed = corpus.inputs.filter { $0.expectedClass != nil }
-        let valid = corpus.inputs.count - malformed.count
-        #expect(malformed.count >= 1_000)
-        #expect(Set(malformed.map(\.message.topic)).count == 4, "across the four source topics")
+extension FailureModes {
+    @Suite("Poison corpus through the binary: every malformed message dead-lettered once, intact", .serialized, .timeLimit(.minutes(5)))
+    struct PoisonCorpusTests {
+        @Test("1,000+ malformed messages among valid traffic: one dead letter each with its headers and bytes, every valid one applied, run never restarts")
+        func poisonCorpus() async throws {
+            let corpus = PoisonCorpus(malformedPerTemplate: 40, validPerTopic: 60, seed: 6)
+            let malformed = corpus.inputs.filter { $0.expectedClass != nil }
+            let valid = corpus.inputs.count - malformed.count
+            #expect(malformed.count >= 1_000)
+            #expect(Set(malformed.map(\.message.topic)).count == 4, "across the four source topics")
 
-        let directory = try FailureSupport.temporaryDirectory("poison")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = directory.appendingPathComponent("poison.sqlite").path
-        let broker = try await DevBrokerProcess()
-        let reports = try await FailureSupport.produce(corpus.inputs.map(\.message), to: broker.bootstrapServers)
+            let directory = try FailureSupport.temporaryDirectory("poison")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = directory.appendingPathComponent("poison.sqlite").path
+            let broker = try await DevBrokerProcess()
+            let reports = try await FailureSupport.produce(corpus.inputs.map(\.message), to: broker.bootstrapServers)
 
-        let processor = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: 200)
-        let pid = processor.process.processIdentifier
-        let stats = try await FailureSupport.awaitStats(store, processor: processor) {
-            FailureSupport.events($0)["total"] == corpus.inputs.count && FailureSupport.unsent($0) == 0
-        }
-        #expect(processor.process.isRunning && processor.process.processIdentifier == pid, "the same run process handled everything")
-
-        // The accounting identity, with the exact split.
-        let events = FailureSupport.events(stats)
-        #expect(events == ["total": corpus.inputs.count, "applied": valid, "duplicate": 0, "review": 0, "dead_lettered": malformed.count])
-        #expect((stats["records"] as? [String: Int])?["contact"] == valid, "every valid event made its own record")
-
-        // Every malformed input is on the DLQ exactly once, byte for byte, with its diagnosis.
-        let letters = try await TopicSnapshot.read(topic: "dlq.events.v1", partitions: 3, bootstrapServers: broker.bootstrapServers, logger: FailureSupport.logger)
-        #expect(letters.count == malformed.count)
-        var expectedByOrigin: [String: PoisonCorpus.Input] = [:]
-        for (input, report) in zip(corpus.inputs, reports) where input.expectedClass != nil {
-            expectedByOrigin["\(report.topic)/\(report.partition)/\(report.offset)"] = input
-        }
-        var seen: Set<String> = []
-        var mismatches: [String] = []
-        for letter in letters {
-            let headers = letter.headers
-            let origin = "\(headers.string("crmsync.original.topic") ?? "?")/\(headers.string("crmsync.original.partition") ?? "?")/\(headers.string("crmsync.original.offset") ?? "?")"
-            guard let input = expectedByOrigin[origin] else {
-                mismatches.append("\(origin): a letter for no malformed input")
-                continue
+            let processor = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: 200)
+            let pid = processor.process.processIdentifier
+            let stats = try await FailureSupport.awaitStats(store, processor: processor) {
+                FailureSupport.events($0)["total"] == corpus.inputs.count && FailureSupport.unsent($0) == 0
             }
-            guard seen.insert(origin).inserted else {
-                mismatches.append("\(origin): dead-lettered twice")
-                continue
-            }
-            let sent = input.message
-            if letter.key != sent.key { mismatches.append("\(origin): key differs") }
-            if letter.value != sent.value { mismatches.append("\(origin): value differs (\(letter.value?.count ?? -1) vs \(sent.value?.count ?? -1) bytes)") }
-            // DESIGN §6 names the headers crmsync adds; all of them start with `crmsync.`.
-            let original = headers.filter { !$0.name.hasPrefix("crmsync.") }
-            if original != sent.headers { mismatches.append("\(origin): original headers differ: \(original) vs \(sent.headers)") }
-            if headers.string("crmsync.error.class") != input.expectedClass {
-                mismatches.append("\(origin): class \(headers.string("crmsync.error.class") ?? "none"), expected \(input.expectedClass ?? "")"
-                                  + " (\(headers.string("crmsync.error.message") ?? ""))")
-            }
-            if headers.string("crmsync.error.stage") != "normalize" { mismatches.append("\(origin): stage \(headers.string("crmsync.error.stage") ?? "none")") }
-            if (headers.string("crmsync.error.message") ?? "").isEmpty { mismatches.append("\(origin): no error message") }
-            if headers.string("crmsync.original.timestamp") != sent.timestampMilliseconds.map(String.init) { mismatches.append("\(origin): original timestamp") }
-            if headers.string("crmsync.replay.count") != "0" { mismatches.append("\(origin): replay count") }
-            if headers.string("crmsync.failed.at").map({ $0.hasPrefix("20") && $0.hasSuffix("Z") }) != true { mismatches.append("\(origin): failed-at") }
-        }
-        #expect(mismatches.isEmpty, "\(mismatches.count) problems, first: \(mismatches.prefix(5))")
-        #expect(seen.count == malformed.count, "every malformed input has its letter")
+            #expect(processor.process.isRunning && processor.process.processIdentifier == pid, "the same run process handled everything")
 
-        #expect(processor.process.isRunning, "still the same process after the whole corpus")
-        #expect(await processor.signal(SIGTERM) == 0, "and it shuts down cleanly")
-        _ = await broker.stop()
+            // The accounting identity, with the exact split.
+            let events = FailureSupport.events(stats)
+            #expect(events == ["total": corpus.inputs.count, "applied": valid, "duplicate": 0, "review": 0, "dead_lettered": malformed.count])
+            #expect((stats["records"] as? [String: Int])?["contact"] == valid, "every valid event made its own record")
+
+            // Every malformed input is on the DLQ exactly once, byte for byte, with its diagnosis.
+            let letters = try await TopicSnapshot.read(topic: "dlq.events.v1", partitions: 3, bootstrapServers: broker.bootstrapServers, logger: FailureSupport.logger)
+            #expect(letters.count == malformed.count)
+            var expectedByOrigin: [String: PoisonCorpus.Input] = [:]
+            for (input, report) in zip(corpus.inputs, reports) where input.expectedClass != nil {
+                expectedByOrigin["\(report.topic)/\(report.partition)/\(report.offset)"] = input
+            }
+            var seen: Set<String> = []
+            var mismatches: [String] = []
+            for letter in letters {
+                let headers = letter.headers
+                let origin = "\(headers.string("crmsync.original.topic") ?? "?")/\(headers.string("crmsync.original.partition") ?? "?")/\(headers.string("crmsync.original.offset") ?? "?")"
+                guard let input = expectedByOrigin[origin] else {
+                    mismatches.append("\(origin): a letter for no malformed input")
+                    continue
+                }
+                guard seen.insert(origin).inserted else {
+                    mismatches.append("\(origin): dead-lettered twice")
+                    continue
+                }
+                let sent = input.message
+                if letter.key != sent.key { mismatches.append("\(origin): key differs") }
+                if letter.value != sent.value { mismatches.append("\(origin): value differs (\(letter.value?.count ?? -1) vs \(sent.value?.count ?? -1) bytes)") }
+                // DESIGN §6 names the headers crmsync adds; all of them start with `crmsync.`.
+                let original = headers.filter { !$0.name.hasPrefix("crmsync.") }
+                if original != sent.headers { mismatches.append("\(origin): original headers differ: \(original) vs \(sent.headers)") }
+                if headers.string("crmsync.error.class") != input.expectedClass {
+                    mismatches.append("\(origin): class \(headers.string("crmsync.error.class") ?? "none"), expected \(input.expectedClass ?? "")"
+                                      + " (\(headers.string("crmsync.error.message") ?? ""))")
+                }
+                if headers.string("crmsync.error.stage") != "normalize" { mismatches.append("\(origin): stage \(headers.string("crmsync.error.stage") ?? "none")") }
+                if (headers.string("crmsync.error.message") ?? "").isEmpty { mismatches.append("\(origin): no error message") }
+                if headers.string("crmsync.original.timestamp") != sent.timestampMilliseconds.map(String.init) { mismatches.append("\(origin): original timestamp") }
+                if headers.string("crmsync.replay.count") != "0" { mismatches.append("\(origin): replay count") }
+                if headers.string("crmsync.failed.at").map({ $0.hasPrefix("20") && $0.hasSuffix("Z") }) != true { mismatches.append("\(origin): failed-at") }
+            }
+            #expect(mismatches.isEmpty, "\(mismatches.count) problems, first: \(mismatches.prefix(5))")
+            #expect(seen.count == malformed.count, "every malformed input has its letter")
+
+            #expect(processor.process.isRunning, "still the same process after the whole corpus")
+            #expect(await processor.signal(SIGTERM) == 0, "and it shuts down cleanly")
+            _ = await broker.stop()
+        }
     }
 }
