@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Kafka
 import Testing
 
@@ -78,6 +79,47 @@ extension FailureModes {
             #expect(text.status == 0)
             #expect(text.stdout.contains("alarms: 1 offset out of range, 0 outbox parked"), "\(text.stdout)")
             #expect(text.stdout.contains("\(topic)[0]: offsets 5...\(low - 1) lost, resumed at \(low)"), "\(text.stdout)")
+            _ = await broker.stop()
+        }
+
+        @Test("a stored offset beyond the log end (log truncated, topic recreated): an alarm, and the log is read again from its start")
+        func storedOffsetBeyondTheEnd() async throws {
+            let directory = try FailureSupport.temporaryDirectory("offset-beyond")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = directory.appendingPathComponent("beyond.sqlite").path
+            try FailureSupport.writeConfig(in: directory)
+            let broker = try await DevBrokerProcess()
+            let topic = "crm.events.v1"
+            _ = try await FailureSupport.produce((0..<5).map { index in
+                ProducerMessage(topic: topic, partition: 0, key: Array("b\(index)".utf8),
+                                value: FailureSupport.validEvent(source: "crm", system: "salesforce", id: "beyond-\(index)"))
+            }, to: broker.bootstrapServers)
+            let first = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: directory.path, batchSize: 50)
+            _ = try await FailureSupport.awaitStats(store, processor: first) { FailureSupport.events($0)["total"] == 5 }
+            #expect(await first.signal(SIGTERM) == 0)
+
+            // The store remembers a position the log no longer has.
+            let queue = try DatabaseQueue(path: store)
+            try await queue.write { db in
+                try db.execute(sql: "UPDATE consumed_offsets SET next_offset = 50 WHERE topic = ? AND partition = 0", arguments: [topic])
+                #expect(db.changesCount == 1)
+            }
+            try queue.close()
+
+            let second = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: directory.path, batchSize: 50)
+            let alarmLine = await second.waitForLine(containing: "ALARM", or: ["batch committed"])
+            #expect(alarmLine?.contains("stored offset 50 is beyond the log end 5") == true, "\(alarmLine ?? "no line")")
+            #expect(alarmLine?.contains("re-reading from the log start 0") == true, "\(alarmLine ?? "no line")")
+            let stats = try await FailureSupport.awaitStats(store, processor: second) {
+                (($0["offsets"] as? [String: [String: Int]])?[topic]?["0"]) == 5 && FailureSupport.events($0)["total"] == 10
+            }
+            #expect(await second.signal(SIGTERM) == 0)
+            #expect((stats["alarms"] as? [String: Int])?["offset_out_of_range"] == 1)
+            let recent = try #require((stats["recent_alarms"] as? [[String: Any]])?.first)
+            #expect(recent["lost_from"] == nil || recent["lost_from"] is NSNull, "nothing known lost")
+            #expect(recent["resumed_at"] as? Int == 0)
+            #expect(FailureSupport.events(stats) == ["total": 10, "applied": 5, "duplicate": 5, "review": 0, "dead_lettered": 0],
+                    "re-read events are recognized as duplicates, never applied twice")
             _ = await broker.stop()
         }
     }
