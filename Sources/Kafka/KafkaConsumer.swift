@@ -10,10 +10,16 @@ import Logging
 /// before they complete.
 ///
 /// Every librdkafka call that can block runs on the consumer's own dispatch queue.
+///
+/// With `auto.offset.reset=error`, a partition whose position is no longer in the log is not
+/// moved silently: ``nextDelivery(maxMessages:)`` reports it as ``OffsetOutOfRange`` and the
+/// partition stays stopped until the application calls ``restartFetch(_:at:)``.
 public final class KafkaConsumer: Sendable {
     private let client: NativeClient
     private let configuration: ConsumerConfiguration
     private let buffer = Locked(MessageBuffer())
+    /// Where each assigned partition started (as handed to librdkafka at assignment).
+    private let startOffsets = Locked<[TopicPartition: Int64]>([:])
 
     /// Creates the consumer (it joins the group on ``subscribe(_:)``).
     public init(
@@ -32,9 +38,12 @@ public final class KafkaConsumer: Sendable {
         // All events (rebalances, errors, logs) are served by consumer polls.
         _ = rd_kafka_poll_set_consumer(client.pointer)
         client.context.rebalance.withLock {
-            $0 = RebalanceBridge(listener: rebalanceListener) { [weak self] revoked in
+            $0 = RebalanceBridge(listener: rebalanceListener, dropBuffered: { [weak self] revoked in
                 self?.buffer.withLock { $0.drop(partitionsIn: revoked) }
-            }
+                self?.startOffsets.withLock { offsets in revoked.forEach { offsets[$0] = nil } }
+            }, assigned: { [weak self] started in
+                self?.startOffsets.withLock { $0.merge(started) { _, new in new } }
+            })
         }
     }
 
@@ -230,27 +239,136 @@ public final class KafkaConsumer: Sendable {
     /// message already fetched, up to `maxMessages`: the unit a batch-oriented application
     /// processes in one transaction. Returns `[]` only when the consumer is closed or the task
     /// is cancelled.
+    ///
+    /// ``OffsetOutOfRange`` reports are not returned here (they are logged as errors); a consumer
+    /// configured with `auto.offset.reset=error` uses ``nextDelivery(maxMessages:)`` instead.
     public func nextBatch(maxMessages: Int) async throws(KafkaError) -> [ConsumerMessage] {
-        guard maxMessages > 0 else { return [] }
-        guard let first = try await nextMessage() else { return [] }
-        var batch = [first]
-        buffer.withLock { buffer in
-            while batch.count < maxMessages, let message = buffer.popDeliverable() {
-                batch.append(message)
+        while true {
+            switch try await nextDelivery(maxMessages: maxMessages) {
+            case .messages(let batch): return batch
+            case .offsetOutOfRange(let report):
+                client.context.logger.error("offset out of range: \(report); the partition stays stopped (use nextDelivery to handle it)")
+            case .closed: return []
             }
         }
-        return batch
+    }
+
+    /// Like ``nextBatch(maxMessages:)``, but also hands out ``OffsetOutOfRange`` reports, each
+    /// once and only after every message of its partition fetched before it was handed out (so
+    /// an application that commits batch by batch sees the report after the partition's last
+    /// good batch). Returns ``ConsumerDelivery/closed`` when the consumer is closed or the task
+    /// is cancelled.
+    public func nextDelivery(maxMessages: Int) async throws(KafkaError) -> ConsumerDelivery {
+        guard maxMessages > 0 else { return .messages([]) }
+        while true {
+            let (item, closed) = buffer.withLock { buffer -> (ConsumerDelivery?, Bool) in
+                if let report = buffer.popOffsetOutOfRange() { return (.offsetOutOfRange(report), buffer.closed) }
+                guard let first = buffer.popDeliverable() else { return (nil, buffer.closed) }
+                var batch = [first]
+                while batch.count < maxMessages, let message = buffer.popDeliverable() {
+                    batch.append(message)
+                }
+                return (.messages(batch), buffer.closed)
+            }
+            if let item { return item }
+            if closed || Task.isCancelled { return .closed }
+            try await fetchBatch()
+        }
+    }
+
+    /// Starts fetching `partition` again, at `offset`, after librdkafka stopped it with an
+    /// ``OffsetOutOfRange`` report (`auto.offset.reset=error`). A stopped partition cannot be
+    /// seeked, so it is assigned anew: under the cooperative protocol alone; under the eager
+    /// protocol the whole assignment is re-assigned, every other partition at the position the
+    /// application has reached (after the last message handed to this consumer's buffer), so
+    /// nothing is skipped or delivered twice.
+    ///
+    /// - Returns: false when `partition` is no longer assigned to this member (nothing done).
+    @discardableResult
+    public func restartFetch(_ partition: TopicPartition, at offset: Int64) async throws(KafkaError) -> Bool {
+        let client = self.client
+        let startOffsets = self.startOffsets
+        let paused = buffer.withLock { $0.paused }
+        return try await client.executor.run { () throws(KafkaError) -> Bool in
+            guard !client.isDestroyed else { throw KafkaError.wrapper("the consumer is closed", context: "restart \(partition)") }
+            let rk = client.pointer
+            var current: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+            let err = rd_kafka_assignment(rk, &current)
+            defer { if let current { rd_kafka_topic_partition_list_destroy(current) } }
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "assignment before restarting \(partition)") }
+            let assigned = [TopicPartition](native: current)
+            guard assigned.contains(partition) else { return false }
+            let cooperative = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) == "COOPERATIVE" } ?? false
+            var offsets: [(TopicPartition, Int64)]
+            if cooperative {
+                guard let removal = makeNativePartitionList([(partition, KafkaOffset.stored)]) else {
+                    throw KafkaError.wrapper("out of memory", context: "restart \(partition)")
+                }
+                defer { rd_kafka_topic_partition_list_destroy(removal) }
+                if let error = rd_kafka_incremental_unassign(rk, removal) {
+                    throw KafkaError(consuming: error, context: "unassign \(partition) to restart it")
+                }
+                offsets = [(partition, offset)]
+            } else {
+                // Every other partition continues where the application is.
+                let positions = try Self.positions(rk, of: assigned.filter { $0 != partition })
+                let started = startOffsets.withLock { $0 }
+                offsets = assigned.map { assignedPartition in
+                    if assignedPartition == partition { return (assignedPartition, offset) }
+                    return (assignedPartition, positions[assignedPartition] ?? started[assignedPartition] ?? KafkaOffset.stored)
+                }
+            }
+            guard let list = makeNativePartitionList(offsets) else {
+                throw KafkaError.wrapper("out of memory", context: "restart \(partition)")
+            }
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(rk, list) {
+                    throw KafkaError(consuming: error, context: "assign \(partition) at offset \(offset)")
+                }
+            } else {
+                let result = rd_kafka_assign(rk, list)
+                guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    throw KafkaError(result, context: "re-assign to restart \(partition) at offset \(offset)")
+                }
+            }
+            startOffsets.withLock { started in
+                for (assignedPartition, start) in offsets { started[assignedPartition] = start }
+            }
+            // A new assignment starts unpaused; keep what the application paused.
+            let stillPaused = paused.intersection(offsets.map(\.0))
+            if !stillPaused.isEmpty, let pauseList = makeNativePartitionList(stillPaused.sorted().map { ($0, KafkaOffset.stored) }) {
+                defer { rd_kafka_topic_partition_list_destroy(pauseList) }
+                _ = rd_kafka_pause_partitions(rk, pauseList)
+            }
+            client.context.logger.notice("restarted fetching \(partition) at offset \(offset)")
+            return true
+        }
+    }
+
+    /// librdkafka's application positions (offset after the last message polled) where known.
+    private static func positions(_ rk: OpaquePointer, of partitions: [TopicPartition]) throws(KafkaError) -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        guard let list = makeNativePartitionList(partitions.map { ($0, KafkaOffset.stored) }) else {
+            throw KafkaError.wrapper("out of memory", context: "positions")
+        }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_position(rk, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "positions") }
+        var result: [TopicPartition: Int64] = [:]
+        if let elems = list.pointee.elems {
+            for index in 0..<Int(list.pointee.cnt) where elems[index].offset >= 0 {
+                result[TopicPartition(topic: elems[index].topic.map { String(cString: $0) } ?? "", partition: elems[index].partition)] = elems[index].offset
+            }
+        }
+        return result
     }
 
     // MARK: - Fetching
 
     private func nextMessage() async throws(KafkaError) -> ConsumerMessage? {
-        while true {
-            let (message, closed) = buffer.withLock { ($0.popDeliverable(), $0.closed) }
-            if let message { return message }
-            if closed || Task.isCancelled { return nil }
-            try await fetchBatch()
-        }
+        let batch = try await nextBatch(maxMessages: 1)
+        return batch.first
     }
 
     /// Polls librdkafka on the consumer's queue: waits up to the poll timeout for the first
@@ -286,10 +404,49 @@ public final class KafkaConsumer: Sendable {
             throw fatal
         }
         let error = KafkaError(m.err, context: context, message: text)
+        if !topic.isEmpty, m.err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m.err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE {
+            // librdkafka stopped fetching this partition (auto.offset.reset=error): hand the
+            // application a typed report; it decides where to restart.
+            let report = OffsetOutOfRange(partition: TopicPartition(topic: topic, partition: m.partition), offset: m.offset, reason: text ?? error.message)
+            client.context.logger.warning("offset out of range: \(report)")
+            buffer.withLock { $0.reportOffsetOutOfRange(report) }
+            return
+        }
         client.context.logger.error("consumer error: \(error)")
         let observer = client.context.errorObserver.withLock { $0 }
         observer?(error)
     }
+}
+
+/// What ``KafkaConsumer/nextDelivery(maxMessages:)`` hands out.
+public enum ConsumerDelivery: Sendable {
+    /// A batch of messages (per-partition order kept).
+    case messages([ConsumerMessage])
+    /// A partition stopped because its position is not in the log.
+    case offsetOutOfRange(OffsetOutOfRange)
+    /// The consumer was closed or the task cancelled.
+    case closed
+}
+
+/// librdkafka could not fetch a partition from its position — the offset is no longer (or not
+/// yet) in the log, typically because retention removed data before it was read — and
+/// `auto.offset.reset=error` forbids a silent jump. Fetching of the partition stays stopped
+/// until ``KafkaConsumer/restartFetch(_:at:)``.
+public struct OffsetOutOfRange: Sendable, Hashable, CustomStringConvertible {
+    public var partition: TopicPartition
+    /// The offset librdkafka tried to fetch from; negative when it had none (no committed
+    /// offset to start from, e.g. `KafkaOffset.stored` with nothing committed).
+    public var offset: Int64
+    /// librdkafka's explanation.
+    public var reason: String
+
+    public init(partition: TopicPartition, offset: Int64, reason: String) {
+        self.partition = partition
+        self.offset = offset
+        self.reason = reason
+    }
+
+    public var description: String { "\(partition) at offset \(offset): \(reason)" }
 }
 
 /// Special offsets for ``KafkaConsumer/assign(_:)`` and rebalance listeners.
@@ -304,8 +461,23 @@ public enum KafkaOffset {
 struct MessageBuffer {
     private var items: [ConsumerMessage] = []
     private var head = 0
+    /// Stopped partitions not yet reported to the application.
+    private var outOfRange: [OffsetOutOfRange] = []
     var paused: Set<TopicPartition> = []
     var closed = false
+
+    mutating func reportOffsetOutOfRange(_ report: OffsetOutOfRange) {
+        outOfRange.removeAll { $0.partition == report.partition }
+        outOfRange.append(report)
+    }
+
+    /// The oldest report whose partition has no message left to hand out before it.
+    mutating func popOffsetOutOfRange() -> OffsetOutOfRange? {
+        guard !outOfRange.isEmpty else { return nil }
+        let waiting = Set(items[head...].map(\.topicPartition))
+        guard let index = outOfRange.firstIndex(where: { !waiting.contains($0.partition) }) else { return nil }
+        return outOfRange.remove(at: index)
+    }
 
     mutating func append(_ message: ConsumerMessage) {
         items.append(message)
@@ -333,6 +505,7 @@ struct MessageBuffer {
 
     mutating func drop(partitionsIn revoked: Set<TopicPartition>) {
         guard !revoked.isEmpty else { return }
+        outOfRange.removeAll { revoked.contains($0.partition) }
         items = items[head...].filter { !revoked.contains($0.topicPartition) }
         head = 0
     }

@@ -21,8 +21,11 @@ public protocol RebalanceListener: Sendable {
 /// What the C rebalance callback reaches through the client context.
 struct RebalanceBridge: Sendable {
     let listener: (any RebalanceListener)?
-    /// Drops buffered messages of revoked partitions.
+    /// Drops buffered messages (and pending events) of revoked partitions.
     let dropBuffered: @Sendable (Set<TopicPartition>) -> Void
+    /// Remembers where assigned partitions start (`KafkaOffset.stored` where the group's
+    /// committed offset decides), for ``KafkaConsumer/restartFetch(_:at:)``.
+    let assigned: @Sendable ([TopicPartition: Int64]) -> Void
 }
 
 extension Array where Element == TopicPartition {
@@ -60,14 +63,17 @@ let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, Unsa
     switch err {
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
         let offsets = bridge?.listener?.partitionsAssigned(partitions) ?? [:]
+        var startOffsets: [TopicPartition: Int64] = [:]
         if let list, let elems = list.pointee.elems {
             for index in 0..<Int(list.pointee.cnt) {
                 let partition = TopicPartition(topic: elems[index].topic.map { String(cString: $0) } ?? "", partition: elems[index].partition)
                 if let offset = offsets[partition] {
                     elems[index].offset = offset
                 }
+                startOffsets[partition] = elems[index].offset
             }
         }
+        bridge?.assigned(startOffsets)
         context?.logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))"])
         if cooperative {
             if let error = rd_kafka_incremental_assign(rk, list) {

@@ -32,6 +32,47 @@ public protocol BatchWriter: Sendable {
 
     /// The next offsets the store has recorded for `partitions` (absent: never consumed).
     func storedOffsets(for partitions: [TopicPartition]) throws -> [TopicPartition: Int64]
+
+    /// Records `alarm` and moves the partition's stored offset to `alarm.resumeAt`, in one
+    /// transaction (a crash leaves both or neither). Throws ``TransientFailure`` to be retried.
+    func raiseOffsetAlarm(_ alarm: OffsetAlarm) throws
+}
+
+/// A partition whose stored position is no longer in the log (DESIGN §6: an alarm and a log line
+/// naming the lost range, never a silent jump).
+public struct OffsetAlarm: Sendable, Hashable, CustomStringConvertible {
+    public var partition: TopicPartition
+    /// The offset the store said to continue from.
+    public var storedOffset: Int64
+    /// The log's first and next offsets when the alarm was raised.
+    public var lowWatermark: Int64
+    public var highWatermark: Int64
+    /// Where consumption resumes (the low watermark).
+    public var resumeAt: Int64
+
+    public init(partition: TopicPartition, storedOffset: Int64, lowWatermark: Int64, highWatermark: Int64) {
+        self.partition = partition
+        self.storedOffset = storedOffset
+        self.lowWatermark = lowWatermark
+        self.highWatermark = highWatermark
+        self.resumeAt = lowWatermark
+    }
+
+    /// The offsets that expired before they were read: `storedOffset ... lowWatermark - 1`, or
+    /// nil when the stored offset lies beyond the log end (the log was truncated or the topic
+    /// recreated: nothing known to be lost, and the log is read again from its start).
+    public var lostRange: ClosedRange<Int64>? {
+        storedOffset < lowWatermark ? storedOffset...(lowWatermark - 1) : nil
+    }
+
+    public var description: String {
+        if let lost = lostRange {
+            return "offset out of range on \(partition.topic) partition \(partition.partition): offsets \(lost.lowerBound)...\(lost.upperBound) "
+                + "(\(lost.count) events) expired before they were read; resuming at the log start \(resumeAt)"
+        }
+        return "offset out of range on \(partition.topic) partition \(partition.partition): stored offset \(storedOffset) is beyond the log end "
+            + "\(highWatermark) (log truncated or topic recreated); re-reading from the log start \(resumeAt), events seen before count as duplicates"
+    }
 }
 
 /// One output record waiting in the outbox.
@@ -52,4 +93,6 @@ public protocol Outbox: Sendable {
     func unsent(limit: Int) throws -> [OutboxRecord]
     /// Marks records as published.
     func markSent(_ ids: [Int64]) throws
+    /// Sets aside a record the broker will never accept; ``unsent(limit:)`` skips it from now on.
+    func park(_ id: Int64, reason: String) throws
 }

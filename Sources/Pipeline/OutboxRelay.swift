@@ -86,21 +86,46 @@ public final class OutboxRelay: Sendable {
         // and (idempotent) never duplicates its own retries.
         let reports = DeliveryTally(expected: records.count)
         for record in records {
-            try await producer.send(record.message) { reports.record(id: record.id, $0) }
+            do {
+                try await producer.send(record.message) { reports.record(id: record.id, $0) }
+            } catch {
+                // Refused before it left (e.g. larger than message.max.bytes): its own report.
+                guard Self.isUndeliverable(error) else { throw error }
+                reports.record(id: record.id, .failure(error))
+            }
         }
         let failures = await reports.wait()
-        // Only the prefix before the first failure counts as sent: a later row of the same key
-        // must not overtake an earlier one that is published again next round (on a compacted
-        // topic the older version would win).
-        let delivered = Array(records.map(\.id).sorted().prefix { failures[$0] == nil })
+        // A record the broker will never accept is parked, or it would block every row behind
+        // it forever; it stays in the outbox for the operator (`crmsync stats`).
+        let parked = failures.filter { Self.isUndeliverable($0.value) }
+        for (id, error) in parked.sorted(by: { $0.key < $1.key }) {
+            let record = records.first { $0.id == id }
+            let outbox = self.outbox
+            let reason = "\(error)"
+            try await executor.run { try outbox.park(id, reason: reason) }
+            logger.error("ALARM outbox record \(id) to \(record?.message.topic ?? "?") (\(record?.message.value?.count ?? 0) bytes) parked as undeliverable: \(error)")
+        }
+        // Only the prefix before the first retriable failure counts as sent: a later row of the
+        // same key must not overtake an earlier one that is published again next round (on a
+        // compacted topic the older version would win). Parked rows do not hold the prefix.
+        let retriable = failures.filter { parked[$0.key] == nil }
+        let delivered = Array(records.map(\.id).sorted().prefix { retriable[$0] == nil }.filter { parked[$0] == nil })
         if !delivered.isEmpty {
             let outbox = self.outbox
             try await executor.run { try outbox.markSent(delivered) }
         }
-        if let (id, error) = failures.min(by: { $0.key < $1.key }) {
+        if let (id, error) = retriable.min(by: { $0.key < $1.key }) {
             logger.warning("outbox record \(id) not delivered yet: \(error); will retry")
             throw error
         }
+    }
+
+    /// Errors that concern the record itself and will not go away by retrying it (size and
+    /// validity). Everything else — unknown topic, authorization, broker outages — is about the
+    /// cluster or configuration, and parking would only spread it over every row: retry.
+    static func isUndeliverable(_ error: any Error) -> Bool {
+        guard let error = error as? KafkaError else { return false }
+        return [KafkaErrorCode.messageTooLarge, KafkaErrorCode.recordListTooLarge, KafkaErrorCode.invalidRecord].contains(error.code)
     }
 
     private func waitForWake() async {

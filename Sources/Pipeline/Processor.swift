@@ -38,6 +38,10 @@ public final class Processor: Sendable {
         // The store holds the truth; Kafka's committed offsets are only for lag dashboards.
         consumerSettings.kafka["enable.auto.commit"] = "true"
         consumerSettings.kafka["enable.auto.offset.store"] = "false"
+        // Never jump silently when a stored offset has expired (DESIGN §6): librdkafka stops the
+        // partition and reports it; `recover(_:)` raises the alarm and restarts it. Partitions
+        // the store has never consumed start from the beginning (StoreOffsetsListener).
+        consumerSettings.kafka["auto.offset.reset"] = "error"
         let listener = StoreOffsetsListener(writer: writer, logger: logger)
         consumer = try KafkaConsumer(configuration: consumerSettings, rebalanceListener: listener, logger: logger, name: "processor")
     }
@@ -51,10 +55,15 @@ public final class Processor: Sendable {
         let relayTask = Task { try await relay.run() }
         defer { relayTask.cancel() }
         do {
-            while !Task.isCancelled {
-                let batch = try await consumer.nextBatch(maxMessages: settings.maxBatch)
-                if batch.isEmpty { break }
-                try await write(batch)
+            delivery: while !Task.isCancelled {
+                switch try await consumer.nextDelivery(maxMessages: settings.maxBatch) {
+                case .messages(let batch):
+                    try await write(batch)
+                case .offsetOutOfRange(let report):
+                    try await recover(report)
+                case .closed:
+                    break delivery
+                }
             }
         } catch is CancellationError {
             // Cancelled during a transient-failure backoff: the batch is not committed and will
@@ -100,17 +109,76 @@ public final class Processor: Sendable {
     }
 }
 
-/// Starts each assigned partition at the offset the store recorded with the last committed batch.
+extension Processor {
+    /// A partition stopped because its position is not in the log: raise the alarm and move the
+    /// store's offset in one transaction, log the lost range, restart the partition there.
+    /// Broker and store hiccups on the way are retried with backoff like a batch.
+    private func recover(_ report: OffsetOutOfRange) async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await recoverOnce(report)
+                return
+            } catch let error as KafkaError where error.isRetriable {
+                attempt += 1
+                try await sleepBeforeRetry(attempt: attempt, "recovering \(report.partition): \(error)")
+            } catch let failure as TransientFailure {
+                attempt += 1
+                try await sleepBeforeRetry(attempt: attempt, "recovering \(report.partition): \(failure)")
+            }
+        }
+    }
+
+    private func recoverOnce(_ report: OffsetOutOfRange) async throws {
+        let partition = report.partition
+        guard report.offset >= 0 else {
+            // No position at all (nothing stored, nothing committed): start where the store
+            // says, or at the beginning. Nothing was skipped, so no alarm.
+            let writer = self.writer
+            let stored = try await executor.run { try writer.storedOffsets(for: [partition]) }[partition]
+            logger.warning("no starting offset for \(partition) (\(report.reason)); starting at \(stored.map(String.init) ?? "the beginning")")
+            try await consumer.restartFetch(partition, at: stored ?? KafkaOffset.beginning)
+            return
+        }
+        guard let marks = try await consumer.watermarks(for: [partition])[partition] else {
+            throw KafkaError(code: KafkaErrorCode.unknownPartition, name: "_UNKNOWN_PARTITION", message: "no watermarks",
+                             kind: .retriable, context: "watermarks of \(partition)")
+        }
+        guard report.offset < marks.low || report.offset > marks.high else {
+            // In range after all (the log moved while the error was in flight): carry on.
+            logger.warning("\(partition): offset \(report.offset) was reported out of range but is within \(marks.low)..<\(marks.high) now; continuing there")
+            try await consumer.restartFetch(partition, at: report.offset)
+            return
+        }
+        let alarm = OffsetAlarm(partition: partition, storedOffset: report.offset, lowWatermark: marks.low, highWatermark: marks.high)
+        let writer = self.writer
+        try await executor.run { try writer.raiseOffsetAlarm(alarm) }
+        logger.error("ALARM \(alarm)")
+        try await consumer.restartFetch(partition, at: alarm.resumeAt)
+    }
+
+    private func sleepBeforeRetry(attempt: Int, _ what: String) async throws {
+        let delay = settings.backoff.delay(attempt: attempt - 1)
+        logger.warning("transient failure \(what); retrying in \(delay) ms (attempt \(attempt))")
+        try await Task.sleep(nanoseconds: delay * 1_000_000)
+    }
+}
+
+/// Starts each assigned partition at the offset the store recorded with the last committed
+/// batch, and partitions the store has never consumed at the beginning (`auto.offset.reset`
+/// is `error`, so nothing else would start them).
 private struct StoreOffsetsListener: RebalanceListener {
     let writer: any BatchWriter
     let logger: Logger
 
     func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
         do {
-            return try writer.storedOffsets(for: partitions)
+            let stored = try writer.storedOffsets(for: partitions)
+            return Dictionary(uniqueKeysWithValues: partitions.map { ($0, stored[$0] ?? KafkaOffset.beginning) })
         } catch {
             // Without the store's offsets we would reprocess from the group's commit, which is
-            // safe (event ids are remembered) but noisy; log loudly.
+            // safe (event ids are remembered) but noisy; log loudly. (Where nothing is committed
+            // either, librdkafka reports it and `recover(_:)` starts from the store or the beginning.)
             logger.error("cannot read stored offsets, starting from committed offsets: \(error)")
             return [:]
         }

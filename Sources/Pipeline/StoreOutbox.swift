@@ -15,6 +15,11 @@ public struct StoreOutbox: Outbox {
         try store.read { try $0.unsentOutbox(limit: limit) }.map { OutboxRecord(id: $0.id, message: $0.message.producerMessage) }
     }
 
+    public func park(_ id: Int64, reason: String) throws {
+        let now = clock.now()
+        try store.write { try $0.parkOutbox(id, reason: reason, at: now) }
+    }
+
     public func markSent(_ ids: [Int64]) throws {
         let now = clock.now()
         try store.write { try $0.markSent(ids, at: now) }

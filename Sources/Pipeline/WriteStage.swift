@@ -68,6 +68,19 @@ public final class WriteStage: BatchWriter {
         }
     }
 
+    public func raiseOffsetAlarm(_ alarm: OffsetAlarm) throws {
+        do {
+            try store.write { tx in
+                try tx.raiseAlarm(Alarm(kind: .offsetOutOfRange, topic: alarm.partition.topic, partition: alarm.partition.partition,
+                                        lostFrom: alarm.lostRange?.lowerBound, lostTo: alarm.lostRange?.upperBound,
+                                        resumedAt: alarm.resumeAt, detail: alarm.description, raisedAt: clock.now()))
+                try tx.commitOffset(topic: alarm.partition.topic, partition: alarm.partition.partition, next: alarm.resumeAt)
+            }
+        } catch let error as StoreError where error.isTransient {
+            throw TransientFailure("store: \(error)")
+        }
+    }
+
     public func apply(_ batch: [ConsumerMessage]) throws -> BatchResult {
         do {
             return try store.write { tx in

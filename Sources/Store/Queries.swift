@@ -33,7 +33,7 @@ enum Queries {
     static let reviewByID = "SELECT * FROM review_requests WHERE id = ?"
     static let reviewsByStatus = "SELECT * FROM review_requests WHERE status = ? ORDER BY created_at, id LIMIT ?"
     static let resolveReview = "UPDATE review_requests SET status = ?, resolved_at = ? WHERE id = ? AND status = 'open'"
-    static let unsentOutbox = "SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?"
+    static let unsentOutbox = "SELECT * FROM outbox WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT ?"
     static let outboxByTopicKey = "SELECT * FROM outbox WHERE topic = ? AND key = ? ORDER BY id"
     static let markSent = "UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL"
     static let offsetsOfTopic = "SELECT partition, next_offset FROM consumed_offsets WHERE topic = ?"

@@ -380,6 +380,27 @@ final class SQLiteTransaction: StoreTransaction {
         return heads
     }
 
+    func parkOutbox(_ id: Int64, reason: String, at time: Timestamp) throws {
+        try db.execute(sql: "UPDATE outbox SET parked_at = ?, park_reason = ? WHERE id = ? AND sent_at IS NULL AND parked_at IS NULL",
+                       arguments: [time.epochMilliseconds, reason, id])
+    }
+
+    func parkedOutboxCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL") ?? 0
+    }
+
+    func parkedOutbox(limit: Int) throws -> [ParkedOutboxEntry] {
+        try Row.fetchAll(db, sql: """
+            SELECT id, topic, length(value) AS value_bytes, park_reason, parked_at FROM outbox
+            WHERE parked_at IS NOT NULL ORDER BY id DESC LIMIT ?
+            """, arguments: [limit]).map { row in
+            ParkedOutboxEntry(id: try row.decode(Int64.self, forColumn: "id"), topic: try row.decode(String.self, forColumn: "topic"),
+                              valueBytes: try row.decode(Int.self, forColumn: "value_bytes"),
+                              reason: try row.decode(String?.self, forColumn: "park_reason") ?? "",
+                              parkedAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "parked_at")))
+        }
+    }
+
     func markSent(_ ids: [Int64], at time: Timestamp) throws {
         for id in ids {
             try db.execute(sql: Queries.markSent,
@@ -392,6 +413,46 @@ final class SQLiteTransaction: StoreTransaction {
             INSERT INTO consumed_offsets (topic, partition, next_offset) VALUES (?, ?, ?)
             ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset
             """, arguments: [topic, partition, offset])
+    }
+
+    // MARK: Alarms
+
+    func raiseAlarm(_ alarm: Alarm) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO alarms (kind, topic, partition, lost_from, lost_to, resumed_at, detail, raised_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [alarm.kind.rawValue, alarm.topic, alarm.partition, alarm.lostFrom, alarm.lostTo,
+                              alarm.resumedAt, alarm.detail, alarm.raisedAt.epochMilliseconds])
+        return db.lastInsertedRowID
+    }
+
+    func alarmCounts() throws -> [Alarm.Kind: Int] {
+        var counts: [Alarm.Kind: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT kind, count(*) AS n FROM alarms GROUP BY kind") {
+            counts[try Self.alarmKind(row)] = try row.decode(Int.self, forColumn: "n")
+        }
+        return counts
+    }
+
+    func latestAlarms(limit: Int) throws -> [Alarm] {
+        try Row.fetchAll(db, sql: "SELECT * FROM alarms ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+            Alarm(id: try row.decode(Int64.self, forColumn: "id"), kind: try Self.alarmKind(row),
+                         topic: try row.decode(String.self, forColumn: "topic"),
+                         partition: try row.decode(Int32.self, forColumn: "partition"),
+                         lostFrom: try row.decode(Int64?.self, forColumn: "lost_from"),
+                         lostTo: try row.decode(Int64?.self, forColumn: "lost_to"),
+                         resumedAt: try row.decode(Int64.self, forColumn: "resumed_at"),
+                         detail: try row.decode(String.self, forColumn: "detail"),
+                         raisedAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "raised_at")))
+        }
+    }
+
+    private static func alarmKind(_ row: Row) throws -> Alarm.Kind {
+        let name = try row.decode(String.self, forColumn: "kind")
+        guard let kind = Alarm.Kind(rawValue: name) else {
+            throw StoreError(.corruptRow, "unknown alarm kind \(name) (written by a newer crmsync?)")
+        }
+        return kind
     }
 
     func consumedOffsets(topic: String) throws -> [Int32: Int64] {

@@ -171,6 +171,32 @@ enum Schema {
                     WHERE deleted_at IS NOT NULL AND merged_into IS NULL;
                 """)
         }
+        migrator.registerMigration("v4-alarms") { db in
+            try db.execute(sql: """
+                -- Operator alarms (offset out of range: data expired before it was read).
+                CREATE TABLE alarms (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    topic TEXT NOT NULL,
+                    partition INTEGER NOT NULL,
+                    lost_from INTEGER,
+                    lost_to INTEGER,
+                    resumed_at INTEGER NOT NULL,
+                    detail TEXT NOT NULL,
+                    raised_at INTEGER NOT NULL
+                );
+                CREATE INDEX alarms_by_kind ON alarms(kind, id);
+                """)
+        }
+        migrator.registerMigration("v5-outbox-parking") { db in
+            try db.execute(sql: """
+                -- Outbox rows the broker will never accept (e.g. larger than message.max.bytes) are
+                -- parked, so the rows behind them are published; `crmsync stats` counts them.
+                ALTER TABLE outbox ADD COLUMN parked_at INTEGER;
+                ALTER TABLE outbox ADD COLUMN park_reason TEXT;
+                CREATE INDEX outbox_parked ON outbox(id) WHERE parked_at IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

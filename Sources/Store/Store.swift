@@ -34,8 +34,12 @@ public protocol StoreReader: IdentityLookup {
     func reviewRequests(status: ReviewStatus, limit: Int) throws -> [ReviewRequest]
     /// Open review requests about one record, oldest first.
     func openReviewRequests(goldenID: GoldenID) throws -> [ReviewRequest]
-    /// Unsent outbox rows in publication order.
+    /// Unsent outbox rows in publication order (parked rows excluded).
     func unsentOutbox(limit: Int) throws -> [OutboxEntry]
+    /// How many outbox rows are parked as undeliverable.
+    func parkedOutboxCount() throws -> Int
+    /// The newest `limit` parked rows, newest first.
+    func parkedOutbox(limit: Int) throws -> [ParkedOutboxEntry]
     /// Outbox rows (sent or not) for one topic and key, in order, e.g. a record's audit events.
     func outbox(topic: String, key: Data) throws -> [OutboxEntry]
     /// Rows of one topic in outbox order, after `afterID`, for tools that page through a topic's
@@ -58,6 +62,10 @@ public protocol StoreReader: IdentityLookup {
     /// How many remembered event ids were first seen before `time` (a dry run of
     /// ``StoreTransaction/purgeEventIDs(olderThan:)``).
     func countEventIDs(seenBefore time: Timestamp) throws -> Int
+    /// How many alarms of each kind were raised (kinds never raised are absent).
+    func alarmCounts() throws -> [Alarm.Kind: Int]
+    /// The newest `limit` alarms, newest first.
+    func latestAlarms(limit: Int) throws -> [Alarm]
 }
 
 /// Write access inside one transaction (``GoldenStore/write(_:)``).
@@ -103,8 +111,14 @@ public protocol StoreTransaction: StoreReader {
     @discardableResult
     func enqueue(_ message: OutboxMessage) throws -> Int64
     func markSent(_ ids: [Int64], at time: Timestamp) throws
+    /// Parks an unsent row the broker will never accept: the relay skips it from now on (it
+    /// stays in the outbox, with `reason`, for the operator).
+    func parkOutbox(_ id: Int64, reason: String, at time: Timestamp) throws
     /// Records the next offset to consume for a partition.
     func commitOffset(topic: String, partition: Int32, next offset: Int64) throws
+    /// Records an alarm; returns its row id.
+    @discardableResult
+    func raiseAlarm(_ alarm: Alarm) throws -> Int64
     /// Moves a record's audit chain head; `head.seq` must be the previous seq + 1 (1 for the
     /// first), else ``StoreError/Kind/auditGap``.
     func advanceAuditHead(of id: GoldenID, to head: AuditHead) throws

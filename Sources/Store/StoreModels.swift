@@ -269,3 +269,49 @@ public struct PurgedRecord: Sendable, Hashable {
         self.tombstones = tombstones
     }
 }
+
+/// An outbox row the broker refused for good, kept aside so the rows behind it flow.
+public struct ParkedOutboxEntry: Sendable, Hashable {
+    public var id: Int64
+    public var topic: String
+    /// Size of the value in bytes.
+    public var valueBytes: Int
+    public var reason: String
+    public var parkedAt: Timestamp
+}
+
+/// An operator alarm kept in the store (there is no metrics endpoint yet: `crmsync stats` is
+/// where alarms are counted and shown).
+public struct Alarm: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// Source data expired (or the log was truncated) before it was read (DESIGN §6).
+        case offsetOutOfRange = "offset_out_of_range"
+    }
+
+    /// Row id; nil until stored.
+    public var id: Int64?
+    public var kind: Kind
+    public var topic: String
+    public var partition: Int32
+    /// First and last offset of the range that can no longer be read, when known.
+    public var lostFrom: Int64?
+    public var lostTo: Int64?
+    /// The offset consumption resumed at.
+    public var resumedAt: Int64
+    /// One line for the operator.
+    public var detail: String
+    public var raisedAt: Timestamp
+
+    public init(id: Int64? = nil, kind: Kind, topic: String, partition: Int32, lostFrom: Int64?, lostTo: Int64?,
+                resumedAt: Int64, detail: String, raisedAt: Timestamp) {
+        self.id = id
+        self.kind = kind
+        self.topic = topic
+        self.partition = partition
+        self.lostFrom = lostFrom
+        self.lostTo = lostTo
+        self.resumedAt = resumedAt
+        self.detail = detail
+        self.raisedAt = raisedAt
+    }
+}

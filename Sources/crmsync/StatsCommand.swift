@@ -40,9 +40,47 @@ struct StatsCommand: AsyncParsableCommand {
         var offsets: [String: [String: Int64]] = [:]
         /// Output records written but not yet published by the relay (at most 10,000 counted).
         var outboxUnsent = 0
+        /// Alarms raised per kind, every kind listed (0 when never raised).
+        var alarms: [String: Int] = [:]
+        /// The newest alarms, newest first.
+        var recentAlarms: [AlarmEntry] = []
+        /// The newest outbox rows parked as undeliverable, newest first.
+        var parkedOutbox: [ParkedEntry] = []
         enum CodingKeys: String, CodingKey {
-            case events, records, sources, offsets
+            case events, records, sources, offsets, alarms
             case outboxUnsent = "outbox_unsent"
+            case recentAlarms = "recent_alarms"
+            case parkedOutbox = "parked_outbox"
+        }
+    }
+
+    struct ParkedEntry: Encodable {
+        var id: Int64
+        var topic: String
+        var bytes: Int
+        var reason: String
+        var parkedAt: String
+        enum CodingKeys: String, CodingKey {
+            case id, topic, bytes, reason
+            case parkedAt = "parked_at"
+        }
+    }
+
+    struct AlarmEntry: Encodable {
+        var kind: String
+        var topic: String
+        var partition: Int32
+        var lostFrom: Int64?
+        var lostTo: Int64?
+        var resumedAt: Int64
+        var raisedAt: String
+        var detail: String
+        enum CodingKeys: String, CodingKey {
+            case kind, topic, partition, detail
+            case lostFrom = "lost_from"
+            case lostTo = "lost_to"
+            case resumedAt = "resumed_at"
+            case raisedAt = "raised_at"
         }
     }
 
@@ -60,8 +98,20 @@ struct StatsCommand: AsyncParsableCommand {
                 (try reader.outcomeCounts(), try reader.recordCounts(), try topics.map { ($0, try reader.consumedOffsets(topic: $0)) },
                  try reader.unsentOutbox(limit: 10_000).count)
             }
+            let (alarmCounts, latestAlarms, parkedCount, parked) = try store.read { reader in
+                (try reader.alarmCounts(), try reader.latestAlarms(limit: 10), try reader.parkedOutboxCount(), try reader.parkedOutbox(limit: 10))
+            }
             var report = Report()
             report.outboxUnsent = unsent
+            for kind in Alarm.Kind.allCases { report.alarms[kind.rawValue] = alarmCounts[kind] ?? 0 }
+            report.alarms["outbox_parked"] = parkedCount
+            report.parkedOutbox = parked.map {
+                ParkedEntry(id: $0.id, topic: $0.topic, bytes: $0.valueBytes, reason: $0.reason, parkedAt: $0.parkedAt.rfc3339)
+            }
+            report.recentAlarms = latestAlarms.map {
+                AlarmEntry(kind: $0.kind.rawValue, topic: $0.topic, partition: $0.partition, lostFrom: $0.lostFrom, lostTo: $0.lostTo,
+                           resumedAt: $0.resumedAt, raisedAt: $0.raisedAt.rfc3339, detail: $0.detail)
+            }
             for (topic, partitions) in offsets where !partitions.isEmpty {
                 report.offsets[topic] = Dictionary(uniqueKeysWithValues: partitions.map { (String($0.key), $0.value) })
             }
@@ -91,6 +141,14 @@ struct StatsCommand: AsyncParsableCommand {
             print("records: " + report.records.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)s" }.joined(separator: ", "))
             for (name, source) in report.sources.sorted(by: { $0.key < $1.key }) {
                 print("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(source.events) events, last applied \(source.lastAppliedAt ?? "never")")
+            }
+            print("alarms: " + report.alarms.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", "))
+            for alarm in report.recentAlarms {
+                let range = alarm.lostFrom.flatMap { from in alarm.lostTo.map { "offsets \(from)...\($0) lost" } } ?? "nothing known lost"
+                print("  \(alarm.raisedAt) \(alarm.topic)[\(alarm.partition)]: \(range), resumed at \(alarm.resumedAt)")
+            }
+            for row in report.parkedOutbox {
+                print("  \(row.parkedAt) outbox row \(row.id) to \(row.topic) (\(row.bytes) bytes) parked: \(row.reason)")
             }
         }
     }

@@ -191,19 +191,10 @@ struct CrashTests {
     func killAndRestart() async throws {
         let scenario = CrashScenario(people: 500, seed: 20_261_125)
         #expect(scenario.inputs.count >= 2_000, "a few thousand mixed events")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crmsync-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try FailureSupport.temporaryDirectory("crash")
         defer { try? FileManager.default.removeItem(at: directory) }
         // Short group timers: a killed member's partitions are reassigned within seconds.
-        try Data("""
-        kafka:
-          session.timeout.ms: 3000
-          heartbeat.interval.ms: 300
-        ownership: \(repositoryRoot)/config/ownership.yml
-        normalize:
-          mappings: \(repositoryRoot)/config/picklists.yml
-          blocked_identifiers: \(repositoryRoot)/config/blocked-identifiers.yml
-        """.utf8).write(to: directory.appendingPathComponent("crmsync.yml"))
+        try FailureSupport.writeConfig(in: directory)
 
         // Reference: one crash-free run on its own broker.
         let referenceBroker = try await DevBrokerProcess()
