@@ -281,10 +281,10 @@ struct DeadLetterReplayTests {
         }
         var patched = original
         patched.insert(contentsOf: "        \(industryMapping.vendor): \(industryMapping.slug)\n", at: anySystem.upperBound)
-        let picklists = directory.appendingPathComponent("picklists.yml").path
+        let fixed = directory.appendingPathComponent("fixed")
+        try FileManager.default.createDirectory(at: fixed, withIntermediateDirectories: true)
+        let picklists = fixed.appendingPathComponent("picklists.yml").path
         try patched.write(toFile: picklists, atomically: true, encoding: .utf8)
-        let config = directory.appendingPathComponent("crmsync.yml").path
-        try "normalize:\n  mappings: \(picklists)\n".write(toFile: config, atomically: true, encoding: .utf8)
-        return config
+        return try FailureSupport.writeConfig(in: fixed, mappings: picklists)
     }
 }

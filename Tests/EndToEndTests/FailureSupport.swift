@@ -26,17 +26,21 @@ enum FailureSupport {
 
     /// Writes a `crmsync.yml` into `directory` with short consumer-group timers (a restarted
     /// `run` rejoins within seconds instead of the default 45 s session timeout) and the
-    /// repository's config tables; run `crmsync run` with `directory` as working directory.
-    static func writeConfig(in directory: URL) throws {
+    /// repository's config tables (or another picklist file); run `crmsync run` with
+    /// `directory` as working directory, or pass the returned path as `--config`.
+    @discardableResult
+    static func writeConfig(in directory: URL, mappings: String = "\(repositoryRoot)/config/picklists.yml") throws -> String {
+        let file = directory.appendingPathComponent("crmsync.yml")
         try Data("""
         kafka:
           session.timeout.ms: 3000
           heartbeat.interval.ms: 300
         ownership: \(repositoryRoot)/config/ownership.yml
         normalize:
-          mappings: \(repositoryRoot)/config/picklists.yml
+          mappings: \(mappings)
           blocked_identifiers: \(repositoryRoot)/config/blocked-identifiers.yml
-        """.utf8).write(to: directory.appendingPathComponent("crmsync.yml"))
+        """.utf8).write(to: file)
+        return file.path
     }
 
     /// Produces `messages` in order (all enqueued first, then every delivery awaited) and returns

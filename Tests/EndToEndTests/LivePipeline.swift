@@ -26,7 +26,9 @@ final class LivePipeline: @unchecked Sendable {
         self.batchSize = batchSize
         broker = try await DevBrokerProcess()
         producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: broker.bootstrapServers), logger: logger)
-        processor = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: batchSize)
+        // Short group timers: a restarted processor rejoins in seconds.
+        let config = try FailureSupport.writeConfig(in: directory)
+        processor = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: batchSize, config: config)
     }
 
     /// `--brokers` and `--store` for commands run against this pipeline.
