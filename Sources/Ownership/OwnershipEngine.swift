@@ -58,8 +58,11 @@ public struct OwnershipEngine: Sendable {
         return record
     }
 
-    /// The union of two histories, for record merges: resolving the result equals resolving
-    /// every event of both records applied to one state.
+    /// The union of two histories, for record merges: the survivor `a` absorbs `b`. Field
+    /// values and consent resolve as if every event of both records had been applied to one
+    /// state. Deletes and restores stay the survivor's own: a CRM merge deletes the losing
+    /// duplicate, and that delete must not take the surviving person with it (nor may an old
+    /// deleted duplicate matched by email delete a live record).
     public func merge(_ a: RecordPolicyState, _ b: RecordPolicyState) -> RecordPolicyState {
         var merged = a
         for (field, history) in b.fields {
@@ -69,9 +72,6 @@ public struct OwnershipEngine: Sendable {
             merged.fields[field] = target
         }
         _ = merged.log(b.consentLog)
-        // Both records' deletes and restores count, like their field values.
-        merged.lastDelete = LifecycleMark.latest(a.lastDelete, b.lastDelete)
-        merged.lastRestore = LifecycleMark.latest(a.lastRestore, b.lastRestore)
         return merged
     }
 

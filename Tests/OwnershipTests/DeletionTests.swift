@@ -38,13 +38,17 @@ import Testing
         #expect(engine.fold([delete("a", 4), restore("b", 4)]).deletedAt == nil)
     }
 
-    @Test func aMergeKeepsBothRecordsDeletesAndRestores() {
-        let a = engine.fold([event("c1", .crm, 0, ["first_name": .string("Ann")]), delete("d", 3)])
-        let b = engine.fold([event("c2", .map, 1, ["first_name": .string("Ann")]), restore("r", 5)])
-        #expect(engine.merge(a, b).deletedAt == nil)
-        #expect(engine.merge(b, a) == engine.merge(a, b))
-        let c = engine.fold([delete("d9", 9)])
-        #expect(engine.merge(engine.merge(a, b), c).deletedAt == at(9))
+    @Test func aMergeKeepsTheSurvivorsOwnDeletesAndRestores() {
+        let live = engine.fold([event("c1", .crm, 0, ["first_name": .string("Ann")])])
+        let deletedLoser = engine.fold([event("c2", .map, 1, ["last_name": .string("Lee")]), delete("d", 3)])
+        // A CRM merge deletes the losing duplicate: the survivor stays live and gains its values.
+        let survivor = engine.merge(live, deletedLoser)
+        #expect(survivor.deletedAt == nil)
+        #expect(survivor.lastDelete == nil)
+        #expect(survivor.fields["last_name"] != nil)
+        // A deleted survivor stays deleted (a live duplicate does not resurrect it silently).
+        let deletedSurvivor = engine.fold([event("c3", .crm, 0, ["first_name": .string("Ann")]), delete("d5", 5)])
+        #expect(engine.merge(deletedSurvivor, live).deletedAt == at(5))
     }
 
     @Test func aDeleteStoredBeforeDeletesWereHistoryIsAdopted() throws {
