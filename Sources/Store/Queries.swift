@@ -41,7 +41,7 @@ enum Queries {
     // `crmsync purge` (not the hot path, but indexed: records_soft_deleted).
     static let softDeleted = """
         SELECT * FROM records INDEXED BY records_soft_deleted
-        WHERE deleted_at IS NOT NULL AND merged_into IS NULL AND deleted_at < ?1
+        WHERE deleted_at IS NOT NULL AND merged_into IS NULL AND deleted_at < ?1 AND updated_at < ?1
           AND (deleted_at > ?2 OR (deleted_at = ?2 AND id > ?3))
         ORDER BY deleted_at, id LIMIT ?4
         """

@@ -56,8 +56,10 @@ public protocol StoreReader: IdentityLookup {
     func recordCounts() throws -> [Entity: Int]
     /// Outcome counters per source. Summary for `crmsync stats`.
     func outcomeCounts() throws -> [OutcomeCount]
-    /// Live (not merged away) records soft-deleted before `time`, by deletion time then id,
-    /// after the cursor `after` (the last record of the previous page). For `crmsync purge`.
+    /// Live (not merged away) records soft-deleted before `time` (event time) whose last change
+    /// was also written before `time` (wall clock: a late-arriving old delete still gets its full
+    /// grace period), by deletion time then id, after the cursor `after` (the last record of the
+    /// previous page). For `crmsync purge`.
     func softDeletedRecords(deletedBefore time: Timestamp, after: SoftDeleteCursor?, limit: Int) throws -> [GoldenRecord]
     /// How many remembered event ids were first seen before `time` (a dry run of
     /// ``StoreTransaction/purgeEventIDs(olderThan:)``).

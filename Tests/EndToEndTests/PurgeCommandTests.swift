@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// `crmsync purge` through the binary, while `crmsync run` is running on the same store.
@@ -11,11 +12,11 @@ struct PurgeCommandTests {
         return formatter.string(from: Date().addingTimeInterval(-Double(days) * 86_400))
     }
 
-    @Test("40 days deleted: purged; 1 day deleted: kept; dry run changes nothing; audit verifies")
+    @Test("40 days deleted: purged; 1 day deleted or learnt of only now: kept; dry run changes nothing; audit verifies")
     func purge() async throws {
         let pipeline = try await LivePipeline(name: "purge")
         var sent = 0
-        for (id, deletedDaysAgo) in [("003OLD", 40), ("003NEW", 1)] {
+        for (id, deletedDaysAgo) in [("003OLD", 40), ("003NEW", 1), ("003LATE", 40)] {
             try await pipeline.send("crm.events.v1", key: id, canonicalEvent("\(id)-create", source: "crm", system: "salesforce",
                 type: "contact.upserted", at: daysAgo(60), externalID: id, fields: #"{"email":"\#(id.lowercased())@acme.io"}"#))
             try await pipeline.send("crm.events.v1", key: id, canonicalEvent("\(id)-delete", source: "crm", system: "salesforce",
@@ -25,6 +26,14 @@ struct PurgeCommandTests {
         try await pipeline.waitUntilProcessed(sent)
         let old = try #require(try await pipeline.record("salesforce:003OLD"))
         let oldID = try #require(old["id"] as? String)
+        let newID = try #require(try await pipeline.record("salesforce:003NEW")?["id"] as? String)
+        // The grace period runs from when crmsync applied the delete, too: let 40 days pass for
+        // 003OLD and 003NEW (the store's wall-clock `updated_at`); 003LATE's delete is 40 days
+        // old in the source but was learnt of just now.
+        let database = try DatabaseQueue(path: pipeline.store)
+        try await database.write { db in
+            try db.execute(sql: "UPDATE records SET updated_at = updated_at - ? WHERE id IN (?, ?)", arguments: [40 * 86_400_000, oldID, newID])
+        }
 
         // Dry run: lists the old record, changes nothing.
         let trailBefore = try await pipeline.audit(oldID).count
@@ -47,6 +56,7 @@ struct PurgeCommandTests {
         let byID = try await crmsync(["records", "get", "--id", oldID, "--store", pipeline.store])
         #expect(byID.status == 1)
         #expect(try await pipeline.record("salesforce:003NEW")?["deleted_at"] is String, "still in its grace period")
+        #expect(try await pipeline.record("salesforce:003LATE")?["deleted_at"] is String, "applied just now: still in its grace period")
 
         let trail = try await pipeline.audit(oldID)
         #expect(trail.count == trailBefore + 1)

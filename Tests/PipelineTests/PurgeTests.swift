@@ -10,18 +10,39 @@ import Testing
 @Suite struct PurgeTests {
     static let day: Int64 = 86_400_000
 
-    /// Two contacts: 003OLD deleted 40 days before "now", 003NEW deleted 1 day before.
+    /// Two contacts: 003OLD deleted (and the delete applied) 40 days before "now", 003NEW
+    /// deleted 1 day before.
     func twoDeletedContacts() throws -> Harness {
-        let harness = try Harness(now: "2026-11-20T12:00:00Z")
+        let harness = try Harness(now: "2026-10-11T12:05:00Z")
         try harness.send("crm.events.v1", [
             canonical("c-old", source: "crm", system: "salesforce", type: "contact.upserted", at: "2026-09-01T09:00:00Z",
                       externalID: "003OLD", fields: #"{"email":"old@acme.io","job_title":"CTO"}"#),
             canonical("c-new", source: "crm", system: "salesforce", type: "contact.upserted", at: "2026-09-01T09:00:00Z",
                       externalID: "003NEW", fields: #"{"email":"new@acme.io"}"#),
             canonical("d-old", source: "crm", system: "salesforce", type: "contact.deleted", at: "2026-10-11T12:00:00Z", externalID: "003OLD"),
+        ])
+        harness.time.set(try Timestamp(rfc3339: "2026-11-20T12:00:00Z"))
+        try harness.send("crm.events.v1", [
             canonical("d-new", source: "crm", system: "salesforce", type: "contact.deleted", at: "2026-11-19T12:00:00Z", externalID: "003NEW"),
         ])
         return harness
+    }
+
+    @Test func aLateOldDeleteGetsItsFullGracePeriod() throws {
+        let harness = try twoDeletedContacts()
+        // Deleted 60 days ago in the source, but crmsync learns of it only now.
+        try harness.send("crm.events.v1", [
+            canonical("c-late", source: "crm", system: "salesforce", type: "contact.upserted", at: "2026-09-01T09:00:00Z",
+                      externalID: "003LATE", fields: #"{"email":"late@acme.io"}"#),
+            canonical("d-late", source: "crm", system: "salesforce", type: "contact.deleted", at: "2026-09-21T12:00:00Z", externalID: "003LATE"),
+        ])
+        let report = try harness.stage.purge(deletedBefore: cutoff(harness), eventIDsSeenBefore: nil, dryRun: false, actor: "ops")
+        #expect(report.records.count == 1)
+        #expect(report.records.first?.deletedAt == (try Timestamp(rfc3339: "2026-10-11T12:00:00Z")), "only 003OLD goes")
+        harness.time.set(try Timestamp(rfc3339: "2026-12-21T12:00:00Z"))
+        let later = try harness.stage.purge(deletedBefore: cutoff(harness), eventIDsSeenBefore: nil, dryRun: false, actor: "ops")
+        #expect(later.records.map(\.deletedAt) == [try Timestamp(rfc3339: "2026-09-21T12:00:00Z"), try Timestamp(rfc3339: "2026-11-19T12:00:00Z")],
+                "003LATE 30 days after it was applied (and 003NEW by now)")
     }
 
     func cutoff(_ harness: Harness) -> Timestamp { Timestamp(epochMilliseconds: harness.time.now.epochMilliseconds - 30 * Self.day) }
@@ -82,6 +103,7 @@ import Testing
         try harness.send("crm.events.v1", [canonical("deal-d", source: "crm", system: "salesforce", type: "deal.deleted",
                                                      at: "2026-10-01T09:00:00Z", externalID: "006A")])
         let review = try #require(try harness.store.read { try $0.reviewRequests(status: .open, limit: 10) }.first)
+        harness.time.set(try Timestamp(rfc3339: "2026-12-21T12:00:00Z"))  // the delete's grace period has passed
         _ = try harness.stage.purge(deletedBefore: cutoff(harness), eventIDsSeenBefore: nil, dryRun: false, actor: "ops")
         #expect(try harness.store.read { try $0.reviewRequests(status: .open, limit: 10) }.isEmpty)
         #expect(try harness.store.read { try $0.reviewRequest(review.id)?.status } == .rejected)
