@@ -85,16 +85,29 @@ public final class OutboxRelay: Sendable {
         // Enqueue all, then wait for every report: the producer keeps per-partition order
         // and (idempotent) never duplicates its own retries.
         let reports = DeliveryTally(expected: records.count)
+        var refusedAlone: Set<Int64> = []
         for record in records {
             do {
                 try await producer.send(record.message) { reports.record(id: record.id, $0) }
             } catch {
                 // Refused before it left (e.g. larger than message.max.bytes): its own report.
                 guard Self.isUndeliverable(error) else { throw error }
+                refusedAlone.insert(record.id)
                 reports.record(id: record.id, .failure(error))
             }
         }
-        let failures = await reports.wait()
+        var failures = await reports.wait()
+        // A broker refuses a whole produce request for one oversized record, and librdkafka does
+        // not split it: before parking a row the broker refused, send it alone, in order.
+        for id in failures.filter({ Self.isUndeliverable($0.value) && !refusedAlone.contains($0.key) }).keys.sorted() {
+            guard let record = records.first(where: { $0.id == id }) else { continue }
+            do {
+                try await producer.send(record.message)
+                failures[id] = nil
+            } catch {
+                failures[id] = error
+            }
+        }
         // A record the broker will never accept is parked, or it would block every row behind
         // it forever; it stays in the outbox for the operator (`crmsync stats`).
         let parked = failures.filter { Self.isUndeliverable($0.value) }
