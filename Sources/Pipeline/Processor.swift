@@ -115,9 +115,18 @@ extension Processor {
     /// Broker and store hiccups on the way are retried with backoff like a batch.
     private func recover(_ report: OffsetOutOfRange) async throws {
         var attempt = 0
+        // Once decided (and an alarm committed), a retry only restarts the fetch: one alarm per gap.
+        var decided: Int64?
         while true {
             do {
-                try await recoverOnce(report)
+                let resumeAt: Int64
+                if let decided {
+                    resumeAt = decided
+                } else {
+                    resumeAt = try await resumeOffset(after: report)
+                }
+                decided = resumeAt
+                try await consumer.restartFetch(report.partition, at: resumeAt)
                 return
             } catch let error as KafkaError where error.isRetriable {
                 attempt += 1
@@ -129,7 +138,8 @@ extension Processor {
         }
     }
 
-    private func recoverOnce(_ report: OffsetOutOfRange) async throws {
+    /// Where the stopped partition resumes; raises and commits the alarm when events were lost.
+    private func resumeOffset(after report: OffsetOutOfRange) async throws -> Int64 {
         let partition = report.partition
         guard report.offset >= 0 else {
             // No position at all (nothing stored, nothing committed): start where the store
@@ -137,8 +147,7 @@ extension Processor {
             let writer = self.writer
             let stored = try await executor.run { try writer.storedOffsets(for: [partition]) }[partition]
             logger.warning("no starting offset for \(partition) (\(report.reason)); starting at \(stored.map(String.init) ?? "the beginning")")
-            try await consumer.restartFetch(partition, at: stored ?? KafkaOffset.beginning)
-            return
+            return stored ?? KafkaOffset.beginning
         }
         guard let marks = try await consumer.watermarks(for: [partition])[partition] else {
             throw KafkaError(code: KafkaErrorCode.unknownPartition, name: "_UNKNOWN_PARTITION", message: "no watermarks",
@@ -147,14 +156,13 @@ extension Processor {
         guard report.offset < marks.low || report.offset > marks.high else {
             // In range after all (the log moved while the error was in flight): carry on.
             logger.warning("\(partition): offset \(report.offset) was reported out of range but is within \(marks.low)..<\(marks.high) now; continuing there")
-            try await consumer.restartFetch(partition, at: report.offset)
-            return
+            return report.offset
         }
         let alarm = OffsetAlarm(partition: partition, storedOffset: report.offset, lowWatermark: marks.low, highWatermark: marks.high)
         let writer = self.writer
         try await executor.run { try writer.raiseOffsetAlarm(alarm) }
         logger.error("ALARM \(alarm)")
-        try await consumer.restartFetch(partition, at: alarm.resumeAt)
+        return alarm.resumeAt
     }
 
     private func sleepBeforeRetry(attempt: Int, _ what: String) async throws {
