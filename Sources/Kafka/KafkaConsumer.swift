@@ -70,7 +70,9 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Reads the given partitions from the given offsets without group rebalancing (for tools
-    /// such as the DLQ reader). Offsets: an absolute offset, or `KafkaOffset.beginning`/`.end`.
+    /// such as the DLQ reader), replacing any earlier assignment. Offsets: an absolute offset,
+    /// or `KafkaOffset.beginning`/`.end`. Messages fetched under the earlier assignment and not
+    /// yet delivered are dropped, so the next message of a partition is the one at its new offset.
     public func assign(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
         let list = makeNativePartitionList(offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
@@ -78,6 +80,7 @@ public final class KafkaConsumer: Sendable {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw KafkaError(err, context: "assign partitions")
         }
+        buffer.withLock { $0.drop(partitionsIn: $0.bufferedPartitions) }
     }
 
     /// The messages, in partition order. Ends (returns `nil`) after ``close()`` or when the
@@ -502,6 +505,9 @@ struct MessageBuffer {
         compactIfNeeded()
         return message
     }
+
+    /// Partitions with messages waiting in the buffer.
+    var bufferedPartitions: Set<TopicPartition> { Set(items[head...].map(\.topicPartition)) }
 
     mutating func drop(partitionsIn revoked: Set<TopicPartition>) {
         guard !revoked.isEmpty else { return }

@@ -34,7 +34,8 @@ public enum TopicSnapshot {
 
         public init(bootstrapServers: String, overrides: [String: String] = [:], logger: Logger) throws(KafkaError) {
             // assign() needs a group.id in librdkafka's config even though no group is joined.
-            let settings = overrides.merging(["enable.auto.commit": "false"]) { _, new in new }
+            // A range starting below the log start (expired) begins at the log start.
+            let settings = overrides.merging(["enable.auto.commit": "false", "auto.offset.reset": "earliest"]) { _, new in new }
             consumer = try KafkaConsumer(
                 configuration: ConsumerConfiguration(bootstrapServers: bootstrapServers, groupID: "crmsync-snapshot", overrides: settings),
                 logger: logger, name: "snapshot"
@@ -52,9 +53,9 @@ public enum TopicSnapshot {
         /// offset order within each partition. Offsets below a partition's retained start are
         /// skipped (the broker no longer has them).
         ///
-        /// - Throws: ``KafkaError`` (`_TIMED_OUT`) if no record arrives for `idleTimeout` while
-        ///   some range is unfinished (e.g. records below the end offset were deleted), or
-        ///   whatever `body` throws.
+        /// - Throws: ``KafkaError`` (retriable) if no record arrives for `idleTimeout` while
+        ///   some range is unfinished (e.g. records below the end offset were deleted),
+        ///   `CancellationError` if the task is cancelled first, or whatever `body` throws.
         public func scan(
             topic: String,
             ranges: [Int32: Range<Int64>],
@@ -83,7 +84,9 @@ public enum TopicSnapshot {
                     throw KafkaError.wrapper("no record arrived for \(idleTimeout) while reading \(waiting.joined(separator: ", "))",
                                              context: "read \(topic)", kind: .retriable)
                 }
-                if batch.isEmpty { break }
+                // Only a closed consumer or a cancelled task gets an empty batch: the ranges are
+                // not finished, so say so rather than return as if they were.
+                if batch.isEmpty { throw CancellationError() }
                 for message in batch {
                     guard let range = remaining[message.partition], message.topic == topic else { continue }
                     if range.contains(message.offset) { try await body(message) }

@@ -174,7 +174,12 @@ public struct DeadLetterReplayer: Sendable {
                 progress(Progress(counts: state.counts, remaining: state.remaining))
             }
         } catch is Stop {
-            try await state.flush(store: store, dlqTopic: dlqTopic, clock: clock)
+            do {
+                try await state.flush(store: store, dlqTopic: dlqTopic, clock: clock)
+            } catch {
+                try? store.setReplayRunStatus(run.id, .interrupted, note: "stopped by the operator; last progress not recorded: \(error)", at: clock.now())
+                throw Failure(runID: run.id, message: "\(error)")
+            }
             try store.setReplayRunStatus(run.id, .interrupted, note: "stopped by the operator", at: clock.now())
             return Report(run: try store.replayRun(run.id), counts: state.counts, wouldReplay: [], unreadable: state.unreadable, interrupted: true)
         } catch {
@@ -257,14 +262,17 @@ private struct RunState {
             failures = await tally.settle(sent: pending.count)
         }
         let delivered = pending.filter { failures[$0.id] == nil }
-        counts.replayed += Int64(delivered.count)
+        var counted = counts
+        counted.replayed += Int64(delivered.count)
         var firstFailure: (position: LetterPosition, error: KafkaError)?
         if let (id, error) = failures.min(by: { $0.key < $1.key }), let failed = pending.first(where: { $0.id == id }) {
             firstFailure = (failed.position, error)
             cursor[failed.position.partition] = min(cursor[failed.position.partition] ?? failed.position.offset, failed.position.offset)
         }
         try store.recordReplayProgress(runID: runID, dlqTopic: dlqTopic, replayed: delivered.map { ($0.position.partition, $0.position.offset) },
-                                       cursor: cursor, counts: counts, at: clock.now())
+                                       cursor: cursor, counts: counted, at: clock.now())
+        // Only once recorded: a failed record is retried with the same letters, counted once.
+        counts = counted
         pending = []
         tally = nil
         if let firstFailure {

@@ -238,7 +238,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                if let rate, !(rate > 0) { throw CLIFailure.usage("--rate must be a positive number of messages per second") }
+                if let rate, !(0.1...100_000).contains(rate) { throw CLIFailure.usage("--rate must be between 0.1 and 100000 messages per second") }
                 if let maxReplays, maxReplays < 1 { throw CLIFailure.usage("--max-replays must be at least 1") }
                 if resume, filters.isGiven || maxReplays != nil || again || to != nil {
                     throw CLIFailure.usage("--resume continues the interrupted run with its own filters and options; give none of --class/--source/--since/--until/--key/--max-replays/--again/--to")
@@ -250,10 +250,14 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 }
                 let options = ReplayOptions(filter: try filters.filter(now: Clock.system.now()), maxReplays: maxReplays, again: again)
                 let who = actor ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
-                if dryRun {
-                    try await runDry(context: context, options: options, who: who)
-                } else {
-                    try await runReplay(context: context, options: options, who: who)
+                do {
+                    if dryRun {
+                        try await runDry(context: context, options: options, who: who)
+                    } else {
+                        try await runReplay(context: context, options: options, who: who)
+                    }
+                } catch let error as StoreError {
+                    throw CLIFailure.store("\(error)")
                 }
             }
         }
@@ -283,7 +287,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         private func runReplay(context: DeadLetterContext, options: ReplayOptions, who: String) async throws {
             // The ledger needs the store that dead-lettered the events; never create one here.
-            guard context.readStore != nil else {
+            guard FileManager.default.fileExists(atPath: context.configuration.store) else {
                 throw CLIFailure.store("no store at \(context.configuration.store): replay records its runs there (pass --store PATH)")
             }
             let store: SQLiteStore
@@ -321,12 +325,10 @@ struct DeadLetterCommand: AsyncParsableCommand {
             }
             let replayer = DeadLetterReplayer(settings: settings(context, options: runOptions, target: target, who: who), reader: context.reader, logger: context.logger)
             let stop = OnceFlag()
-            let signalWatcher = Task {
-                _ = await ShutdownSignal.wait()
+            ShutdownSignal.install { _ in
                 FileHandle.standardError.write(Data("stopping after the letters in flight are delivered…\n".utf8))
                 _ = stop.claim()
             }
-            defer { signalWatcher.cancel() }
             let started = ContinuousClock.now
             var lastPrinted = ContinuousClock.now
             let report: DeadLetterReplayer.Report
@@ -344,6 +346,9 @@ struct DeadLetterCommand: AsyncParsableCommand {
             } catch let error as KafkaError {
                 await producer.close()
                 throw CLIFailure.kafka("\(error)")
+            } catch {
+                await producer.close()
+                throw error
             }
             await producer.close()
             if json {
@@ -400,40 +405,6 @@ struct LetterFilterOptions: ParsableArguments {
     }
 }
 
-/// An instant given as RFC 3339 or as an age (`90s`, `30m`, `2h`, `7d`) counted back from now.
-enum PointInTime {
-    static func parse(_ text: String, option: String, now: Timestamp) throws -> Timestamp {
-        if let age = try? AgeText.milliseconds(text) {
-            return Timestamp(epochMilliseconds: now.epochMilliseconds - age)
-        }
-        do {
-            return try Timestamp(rfc3339: text)
-        } catch {
-            throw CLIFailure.usage("\(option): \"\(text)\" is neither an RFC 3339 time (2026-11-01T00:00:00Z) nor an age (30m, 2h, 7d)")
-        }
-    }
-}
-
-/// Ages and periods typed on the command line: a whole number and a unit, `s`, `m`, `h` or `d`.
-enum AgeText {
-    struct Invalid: Error {}
-
-    static func milliseconds(_ text: String) throws -> Int64 {
-        guard let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0 else { throw Invalid() }
-        let scale: Int64
-        switch unit {
-        case "s": scale = 1_000
-        case "m": scale = 60_000
-        case "h": scale = 3_600_000
-        case "d": scale = 86_400_000
-        default: throw Invalid()
-        }
-        let (result, overflow) = amount.multipliedReportingOverflow(by: scale)
-        guard !overflow else { throw Invalid() }
-        return result
-    }
-}
-
 /// What every `dlq` command needs: the configuration, the DLQ's partitions, a reader, the store if any.
 private struct DeadLetterContext {
     let configuration: CrmsyncConfiguration
@@ -464,7 +435,14 @@ private struct DeadLetterContext {
         partitions = dlq.partitions
         topicPartitions = topics.mapValues(\.partitions)
         sourceOfTopic = Stages.sources(configuration).mapValues(\.rawValue)
-        readStore = try? SQLiteStore.openForReading(path: configuration.store)
+        do {
+            readStore = try SQLiteStore.openForReading(path: configuration.store)
+        } catch where error.kind == .missingStore || (error.kind == .schema && error.message.contains("needs migrations")) {
+            // No store, or one whose replay ledger does not exist yet: no letter was replayed.
+            readStore = nil
+        } catch {
+            throw CLIFailure.store(error.message)
+        }
     }
 
     /// Every record on the DLQ as of now, partition by partition.

@@ -11,8 +11,8 @@ struct PurgeCommand: AsyncParsableCommand {
         commandName: "purge",
         abstract: "Hard-delete records soft-deleted longer than the grace period, and forget old event ids.",
         discussion: """
-        A record qualifies when its deleted_at (the event time of its latest delete) is older than
-        --older-than. Each purged record gets a final `purge` audit event on its hash chain and
+        A record qualifies when its deleted_at (the event time of its latest delete) and its last
+        change written by crmsync are both older than --older-than. Each purged record gets a final `purge` audit event on its hash chain and
         loses its crosswalk entries and identifiers, so no later event can match it; tombstones of
         records merged into it go with it. One transaction per --batch-size records, so it is safe
         while `crmsync run` is running (its relay publishes the audit events; else the next run does).
@@ -20,16 +20,16 @@ struct PurgeCommand: AsyncParsableCommand {
         --event-ids-older-than are forgotten; the 90-day default outlives the source topics'
         7-day and the dead-letter topic's 30-day retention, so anything that can still be
         redelivered or replayed is still recognized.
-        Durations: Nd (days) or Nh (hours).
+        Durations: Nd (days), Nh (hours), Nm (minutes) or Ns (seconds).
         """
     )
 
     @OptionGroup var common: CommonOptions
 
-    @Option(help: "Grace period: purge records soft-deleted longer ago than this (Nd or Nh).")
+    @Option(help: "Grace period: purge records soft-deleted longer ago than this (e.g. 30d, 12h).")
     var olderThan: String = "30d"
 
-    @Option(name: .customLong("event-ids-older-than"), help: "Forget remembered event ids first seen longer ago than this (Nd or Nh; default 90d).")
+    @Option(name: .customLong("event-ids-older-than"), help: "Forget remembered event ids first seen longer ago than this (e.g. 90d; default 90d).")
     var eventIDsOlderThan: String?
 
     @Flag(help: "Only report what would be purged; change nothing.")
@@ -86,12 +86,11 @@ struct PurgeCommand: AsyncParsableCommand {
 
     /// `30d` or `12h` in milliseconds.
     static func milliseconds(_ text: String, option: String) throws -> Int64 {
-        let unit = text.last
-        let hoursPerUnit: Int64? = unit == "d" ? 24 : unit == "h" ? 1 : nil
-        guard let hoursPerUnit, let count = Int64(text.dropLast()), count >= 0, count <= 100_000 else {
-            throw CLIFailure.usage("\(option) must be a number of days or hours, like 30d or 12h (got \"\(text)\")")
+        do {
+            return try AgeText.milliseconds(text)
+        } catch {
+            throw CLIFailure.usage("\(option) must be a period like 30d, 12h or 90m (got \"\(text)\")")
         }
-        return count * hoursPerUnit * 3_600_000
     }
 }
 

@@ -1,29 +1,35 @@
 import Dispatch
 import Foundation
 
-/// Waits for SIGINT or SIGTERM without blocking a thread.
+/// SIGINT and SIGTERM without blocking a thread.
 enum ShutdownSignal {
     /// Suspends until SIGINT or SIGTERM arrives; returns its number.
     static func wait() async -> Int32 {
         await withCheckedContinuation { continuation in
-            let once = OnceFlag()
-            var sources: [DispatchSourceSignal] = []
-            for signalNumber in [SIGINT, SIGTERM] {
-                // Ignore the default action so the dispatch source receives it instead.
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-                source.setEventHandler {
-                    guard once.claim() else { return }
-                    // A second Ctrl-C or SIGTERM ends the process at once if shutdown hangs.
-                    signal(SIGINT, SIG_DFL)
-                    signal(SIGTERM, SIG_DFL)
-                    continuation.resume(returning: signalNumber)
-                }
-                source.resume()
-                sources.append(source)
-            }
-            SignalSources.keep(sources)
+            install { continuation.resume(returning: $0) }
         }
+    }
+
+    /// Calls `handler` once, on the main queue, when SIGINT or SIGTERM first arrives. Installed
+    /// before this returns, so a signal right after it is never missed (or fatal).
+    static func install(_ handler: @escaping @Sendable (Int32) -> Void) {
+        let once = OnceFlag()
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            // Ignore the default action so the dispatch source receives it instead.
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+            source.setEventHandler {
+                guard once.claim() else { return }
+                // A second Ctrl-C or SIGTERM ends the process at once if shutdown hangs.
+                signal(SIGINT, SIG_DFL)
+                signal(SIGTERM, SIG_DFL)
+                handler(signalNumber)
+            }
+            source.resume()
+            sources.append(source)
+        }
+        SignalSources.keep(sources)
     }
 }
 

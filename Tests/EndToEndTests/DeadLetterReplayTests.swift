@@ -223,7 +223,8 @@ struct DeadLetterReplayTests {
             let report = try #require(try json(resumed) as? [String: Any])
             #expect((report["run"] as? [String: Any])?["status"] as? String == "completed")
             let replayed = try #require(report["replayed"] as? Int)
-            #expect(replayed >= letterCount, "at least once: \(replayed)")
+            // At least once; at most the one chunk in flight when it died (--rate 20 records every 10) again.
+            #expect(replayed >= letterCount && replayed <= letterCount + 10, "replayed \(replayed) of \(letterCount)")
 
             // Every original key came back at least once with replay count 1.
             let letters = try await pipeline.letters(letterCount + replayed)

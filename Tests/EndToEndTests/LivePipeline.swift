@@ -88,16 +88,29 @@ final class LivePipeline: @unchecked Sendable {
     }
 
     /// Waits until the DLQ holds `count` records (the relay publishes them after their batch
-    /// commits) and returns them, read from the beginning by a group-less consumer.
-    func letters(_ count: Int, topic: String = "dlq.events.v1", partitions: Int32 = 3) async throws -> [ConsumerMessage] {
+    /// commits) and returns them, read from the beginning by a group-less consumer. Records an
+    /// issue and returns what arrived if nothing new comes for `idle` (so a test fails instead
+    /// of hanging until its time limit).
+    func letters(_ count: Int, topic: String = "dlq.events.v1", partitions: Int32 = 3, idle: Duration = .seconds(60)) async throws -> [ConsumerMessage] {
         let consumer = try KafkaConsumer(
             configuration: ConsumerConfiguration(bootstrapServers: broker.bootstrapServers, groupID: "test-reader", overrides: ["enable.auto.commit": "false"]),
             logger: logger)
         try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<partitions).map { (TopicPartition(topic: topic, partition: $0), KafkaOffset.beginning) }))
         var messages: [ConsumerMessage] = []
         while messages.count < count {
-            let batch = try await consumer.nextBatch(maxMessages: 500)
-            if batch.isEmpty { break }
+            let batch = try await withThrowingTaskGroup(of: [ConsumerMessage]?.self) { group in
+                group.addTask { try await consumer.nextBatch(maxMessages: 500) }
+                group.addTask {
+                    try await Task.sleep(for: idle)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? nil
+            }
+            guard let batch, !batch.isEmpty else {
+                Issue.record("\(topic) holds \(messages.count) records, expected \(count); nothing new for \(idle)")
+                break
+            }
             messages += batch
         }
         await consumer.close()
