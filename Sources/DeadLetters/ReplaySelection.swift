@@ -128,6 +128,13 @@ public enum ReplayDecision: Sendable, Hashable {
 }
 
 extension DeadLetter {
+    /// Identifies the letter beyond its position on the DLQ: where the original record was and
+    /// when it failed. The replay ledger compares it, because a recreated DLQ (or a restarted
+    /// dev broker) reuses offsets for letters that were never replayed.
+    public var fingerprint: String {
+        "\(originalTopic)[\(originalPartition)]@\(originalOffset) failed \(failedAt.epochMilliseconds)"
+    }
+
     /// The record a replay publishes: the original key, bytes and headers, with
     /// `crmsync.replay.count` raised by one (so a letter that fails again carries its history
     /// and `--max-replays` can stop a loop), and none of the failure's diagnostic headers.

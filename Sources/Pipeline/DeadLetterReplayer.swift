@@ -98,7 +98,7 @@ public struct DeadLetterReplayer: Sendable {
                     report.unreadable.append(LetterPosition(partition: message.partition, offset: message.offset))
                     return
                 }
-                switch ReplayDecision.decide(entry, options: settings.options, alreadyReplayed: replayed[message.offset] != nil) {
+                switch ReplayDecision.decide(entry, options: settings.options, alreadyReplayed: replayed[message.offset]?.fingerprint == entry.letter.fingerprint) {
                 case .filteredOut: break
                 case .replay:
                     report.counts.matched += 1
@@ -148,7 +148,7 @@ public struct DeadLetterReplayer: Sendable {
                     state.counts.scanned += 1
                     let position = LetterPosition(partition: message.partition, offset: message.offset)
                     if let entry = entry(message) {
-                        switch ReplayDecision.decide(entry, options: settings.options, alreadyReplayed: replayed[message.offset] != nil) {
+                        switch ReplayDecision.decide(entry, options: settings.options, alreadyReplayed: replayed[message.offset]?.fingerprint == entry.letter.fingerprint) {
                         case .filteredOut: break
                         case .alreadyReplayed, .replayLimitReached:
                             state.counts.matched += 1
@@ -156,7 +156,7 @@ public struct DeadLetterReplayer: Sendable {
                         case .replay:
                             state.counts.matched += 1
                             await pacer.wait()
-                            try await state.send(replayMessage(entry), position: position, producer: producer)
+                            try await state.send(replayMessage(entry), position: position, fingerprint: entry.letter.fingerprint, producer: producer)
                         }
                     } else {
                         state.unreadable.append(position)
@@ -224,7 +224,7 @@ private struct RunState {
     var counts: ReplayCounts
     var unreadable: [LetterPosition] = []
     /// Sent, delivery not yet confirmed and recorded.
-    var pending: [(position: LetterPosition, id: Int64)] = []
+    var pending: [(position: LetterPosition, fingerprint: String, id: Int64)] = []
     var tally: DeliveryTally?
     var sentInChunk = 0
 
@@ -239,10 +239,10 @@ private struct RunState {
         scope.reduce(0) { total, entry in total + max(0, entry.value - (cursor[entry.key] ?? 0)) }
     }
 
-    mutating func send(_ message: ProducerMessage, position: LetterPosition, producer: KafkaProducer) async throws {
+    mutating func send(_ message: ProducerMessage, position: LetterPosition, fingerprint: String, producer: KafkaProducer) async throws {
         if tally == nil { tally = DeliveryTally() }
         let id = Int64(pending.count)
-        pending.append((position, id))
+        pending.append((position, fingerprint, id))
         let tally = self.tally
         do {
             try await producer.send(message) { tally?.record(id: id, $0) }
@@ -269,7 +269,7 @@ private struct RunState {
             firstFailure = (failed.position, error)
             cursor[failed.position.partition] = min(cursor[failed.position.partition] ?? failed.position.offset, failed.position.offset)
         }
-        try store.recordReplayProgress(runID: runID, dlqTopic: dlqTopic, replayed: delivered.map { ($0.position.partition, $0.position.offset) },
+        try store.recordReplayProgress(runID: runID, dlqTopic: dlqTopic, replayed: delivered.map { ($0.position.partition, $0.position.offset, $0.fingerprint) },
                                        cursor: cursor, counts: counted, at: clock.now())
         // Only once recorded: a failed record is retried with the same letters, counted once.
         counts = counted

@@ -30,6 +30,20 @@ public struct ReplayCounts: Sendable, Hashable, Codable {
     }
 }
 
+/// A letter a replay run re-published, as the ledger remembers it.
+public struct ReplayedLetter: Sendable, Hashable {
+    public var offset: Int64
+    public var runID: Int64
+    /// Identifies the letter beyond its DLQ offset (see ``DeadLetter/fingerprint``).
+    public var fingerprint: String
+
+    public init(offset: Int64, runID: Int64, fingerprint: String) {
+        self.offset = offset
+        self.runID = runID
+        self.fingerprint = fingerprint
+    }
+}
+
 /// One recorded replay run: who ran it, when, with which options, how far it got.
 public struct ReplayRun: Sendable, Hashable {
     public var id: Int64
@@ -90,14 +104,15 @@ extension SQLiteStore {
 
     /// Records progress in one transaction: the letters just re-published (delivered), the
     /// run's cursor and its counts.
-    public func recordReplayProgress(runID: Int64, dlqTopic: String, replayed positions: [(partition: Int32, offset: Int64)],
+    public func recordReplayProgress(runID: Int64, dlqTopic: String, replayed letters: [(partition: Int32, offset: Int64, fingerprint: String)],
                                      cursor: [Int32: Int64], counts: ReplayCounts, at time: Timestamp) throws {
         try writeLedger("record replay progress") { db in
-            for position in positions {
+            for letter in letters {
                 try db.execute(sql: """
-                    INSERT INTO dlq_replayed (dlq_topic, partition, offset, run_id, replayed_at) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (dlq_topic, partition, offset) DO UPDATE SET run_id = excluded.run_id, replayed_at = excluded.replayed_at
-                    """, arguments: [dlqTopic, position.partition, position.offset, runID, time.epochMilliseconds])
+                    INSERT INTO dlq_replayed (dlq_topic, partition, offset, run_id, replayed_at, fingerprint) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (dlq_topic, partition, offset) DO UPDATE
+                    SET run_id = excluded.run_id, replayed_at = excluded.replayed_at, fingerprint = excluded.fingerprint
+                    """, arguments: [dlqTopic, letter.partition, letter.offset, runID, time.epochMilliseconds, letter.fingerprint])
             }
             try db.execute(sql: """
                 UPDATE dlq_replay_runs SET cursor = ?, scanned = ?, matched = ?, replayed = ?, skipped = ? WHERE id = ?
@@ -138,14 +153,17 @@ extension SQLiteStore {
         }
     }
 
-    /// Which of the letters at `offsets` of one DLQ partition were replayed, with the run that did it.
-    public func replayedLetters(dlqTopic: String, partition: Int32, offsets: ClosedRange<Int64>) throws -> [Int64: Int64] {
+    /// The letters at `offsets` of one DLQ partition that were replayed, by offset, with the
+    /// run that last did it and the fingerprint of the letter it replayed there.
+    public func replayedLetters(dlqTopic: String, partition: Int32, offsets: ClosedRange<Int64>) throws -> [Int64: ReplayedLetter] {
         try readLedger("read replayed letters") { db in
-            var result: [Int64: Int64] = [:]
+            var result: [Int64: ReplayedLetter] = [:]
             for row in try Row.fetchAll(db, sql: """
-                SELECT offset, run_id FROM dlq_replayed WHERE dlq_topic = ? AND partition = ? AND offset BETWEEN ? AND ?
+                SELECT offset, run_id, fingerprint FROM dlq_replayed WHERE dlq_topic = ? AND partition = ? AND offset BETWEEN ? AND ?
                 """, arguments: [dlqTopic, partition, offsets.lowerBound, offsets.upperBound]) {
-                result[try row.decode(Int64.self, forColumn: "offset")] = try row.decode(Int64.self, forColumn: "run_id")
+                let letter = ReplayedLetter(offset: try row.decode(Int64.self, forColumn: "offset"), runID: try row.decode(Int64.self, forColumn: "run_id"),
+                                            fingerprint: try row.decode(String.self, forColumn: "fingerprint"))
+                result[letter.offset] = letter
             }
             return result
         }

@@ -160,6 +160,9 @@ enum Schema {
                     offset INTEGER NOT NULL,
                     run_id INTEGER NOT NULL,
                     replayed_at INTEGER NOT NULL,
+                    -- Which letter sat there (original position and failure time): a recreated
+                    -- DLQ reuses offsets, and its new letters were never replayed.
+                    fingerprint TEXT NOT NULL,
                     PRIMARY KEY (dlq_topic, partition, offset)
                 ) WITHOUT ROWID;
                 """)

@@ -60,7 +60,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 } catch is LimitReached {
                     // Enough letters: stop reading.
                 }
-                let replayed = try context.replayedLetters(entries.map(\.position))
+                let replayed = try context.replayedLetters(entries)
                 if json {
                     try printJSON(entries.map { LetterJSON($0, replayedByRun: replayed[$0.position], includeBytes: false) })
                     return
@@ -113,7 +113,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 guard let entry = context.entry(message) else {
                     throw CLIFailure.other("\(context.dlqTopic) \(wanted) is not a crmsync dead letter (no crmsync.* headers)")
                 }
-                let replayedBy = try context.replayedLetters([wanted])[wanted]
+                let replayedBy = try context.replayedLetters([entry])[wanted]
                 if json {
                     try printJSON(LetterJSON(entry, replayedByRun: replayedBy, includeBytes: true, headers: message.headers))
                     return
@@ -472,18 +472,22 @@ private struct DeadLetterContext {
                                source: sourceOfTopic[letter.originalTopic])
     }
 
-    /// Which of `positions` were replayed, by run id (empty without a store).
-    func replayedLetters(_ positions: [LetterPosition]) throws -> [LetterPosition: Int64] {
+    /// Which of `entries` were replayed, by the run that last did it (empty without a store).
+    func replayedLetters(_ entries: [DeadLetterEntry]) throws -> [LetterPosition: Int64] {
         guard let store = readStore else { return [:] }
         var result: [LetterPosition: Int64] = [:]
-        for (partition, inPartition) in Dictionary(grouping: positions, by: \.partition) {
-            guard let low = inPartition.map(\.offset).min(), let high = inPartition.map(\.offset).max() else { continue }
+        for (partition, inPartition) in Dictionary(grouping: entries, by: \.position.partition) {
+            guard let low = inPartition.map(\.position.offset).min(), let high = inPartition.map(\.position.offset).max() else { continue }
+            let ledger: [Int64: ReplayedLetter]
             do {
-                for (offset, run) in try store.replayedLetters(dlqTopic: dlqTopic, partition: partition, offsets: low...high) {
-                    result[LetterPosition(partition: partition, offset: offset)] = run
-                }
+                ledger = try store.replayedLetters(dlqTopic: dlqTopic, partition: partition, offsets: low...high)
             } catch {
                 throw CLIFailure.store("\(error)")
+            }
+            for entry in inPartition {
+                if let replayed = ledger[entry.position.offset], replayed.fingerprint == entry.letter.fingerprint {
+                    result[entry.position] = replayed.runID
+                }
             }
         }
         return result

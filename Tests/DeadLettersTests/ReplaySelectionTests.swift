@@ -68,6 +68,17 @@ struct ReplaySelectionTests {
         #expect(redirected.partition == nil)
     }
 
+    @Test("the fingerprint tells letters apart beyond their DLQ offset, and survives the trip through the DLQ")
+    func fingerprints() {
+        let first = entry(failedAt: 1_767_225_600_000).letter
+        let sameOffsetLater = entry(failedAt: 1_767_225_600_001).letter
+        #expect(first.fingerprint != sameOffsetLater.fingerprint, "a recreated DLQ's letter at a reused offset is another letter")
+        let record = first.record(topic: "dlq.events.v1")
+        let readBack = DeadLetter(letter: ConsumerMessage(topic: record.topic, partition: 1, offset: 7, key: record.key, value: record.value,
+                                                          headers: record.headers, timestampMilliseconds: record.timestampMilliseconds))
+        #expect(readBack?.fingerprint == first.fingerprint)
+    }
+
     @Test("positions parse as PARTITION:OFFSET or OFFSET")
     func positions() {
         #expect(LetterPosition(parsing: "2:40") == LetterPosition(partition: 2, offset: 40))

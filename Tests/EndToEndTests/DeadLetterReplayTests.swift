@@ -244,6 +244,10 @@ struct DeadLetterReplayTests {
             let missingTarget = try await crmsync(["dlq", "replay", "--to", "no.such.topic"] + pipeline.common)
             #expect(missingTarget.status == 2)
             #expect(missingTarget.stderr.contains("no.such.topic does not exist"))
+            for rate in ["0", "inf", "-5"] {
+                let badRate = try await crmsync(["dlq", "replay", "--rate=\(rate)"] + pipeline.common)
+                #expect(badRate.status == 2, "--rate \(rate): \(badRate.stderr)")
+            }
             let badTime = try await crmsync(["dlq", "list", "--since", "yesterday"] + pipeline.common)
             #expect(badTime.status == 2)
             #expect(badTime.stderr.split(separator: "\n").count == 1)

@@ -15,9 +15,10 @@ struct ReplayLedgerTests {
         #expect(run.scope == [0: 10, 1: 4])
         #expect(!run.isAtEnd)
 
-        try store.recordReplayProgress(runID: run.id, dlqTopic: "dlq", replayed: [(0, 2), (0, 5)], cursor: [0: 6, 1: 0],
+        try store.recordReplayProgress(runID: run.id, dlqTopic: "dlq", replayed: [(0, 2, "a"), (0, 5, "b")], cursor: [0: 6, 1: 0],
                                        counts: ReplayCounts(scanned: 4, matched: 3, replayed: 2, skipped: 1), at: t0)
-        #expect(try store.replayedLetters(dlqTopic: "dlq", partition: 0, offsets: 0...9) == [2: run.id, 5: run.id])
+        #expect(try store.replayedLetters(dlqTopic: "dlq", partition: 0, offsets: 0...9)
+                == [2: ReplayedLetter(offset: 2, runID: run.id, fingerprint: "a"), 5: ReplayedLetter(offset: 5, runID: run.id, fingerprint: "b")])
         #expect(try store.replayedLetters(dlqTopic: "dlq", partition: 0, offsets: 3...4).isEmpty)
         #expect(try store.replayedLetters(dlqTopic: "other", partition: 0, offsets: 0...9).isEmpty)
         #expect(try store.replayedLetterCount(dlqTopic: "dlq") == 2)
@@ -34,8 +35,9 @@ struct ReplayLedgerTests {
         // Resumed, replays the same letter again under a later run id, and completes.
         try store.setReplayRunStatus(run.id, .running, note: nil, at: t0)
         let later = try store.startReplayRun(dlqTopic: "dlq", actor: "ops", options: "{}", targetTopic: "t", scope: [:], cursor: [:], at: t0)
-        try store.recordReplayProgress(runID: later.id, dlqTopic: "dlq", replayed: [(0, 5)], cursor: [:], counts: ReplayCounts(), at: t0)
-        #expect(try store.replayedLetters(dlqTopic: "dlq", partition: 0, offsets: 5...5) == [5: later.id], "the latest run that replayed it")
+        try store.recordReplayProgress(runID: later.id, dlqTopic: "dlq", replayed: [(0, 5, "c")], cursor: [:], counts: ReplayCounts(), at: t0)
+        #expect(try store.replayedLetters(dlqTopic: "dlq", partition: 0, offsets: 5...5) == [5: ReplayedLetter(offset: 5, runID: later.id, fingerprint: "c")],
+                "the latest run that replayed it, and which letter sat there")
         try store.recordReplayProgress(runID: run.id, dlqTopic: "dlq", replayed: [], cursor: [0: 10, 1: 4], counts: ReplayCounts(scanned: 12), at: t0)
         try store.setReplayRunStatus(run.id, .completed, note: nil, at: Timestamp(epochMilliseconds: t0.epochMilliseconds + 5))
         let runs = try store.replayRuns(limit: 10)
