@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Kafka
 import Testing
 
 /// `crmsync purge` through the binary, while `crmsync run` is running on the same store.
@@ -64,6 +65,20 @@ struct PurgeCommandTests {
         #expect(trail.last?["actor"] as? String == "ops@acme")
         let verify = try await crmsync(["audit", "verify", "--store", pipeline.store])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+
+        // `crmsync run`'s relay publishes the purge's audit event (it picks up rows other
+        // processes wrote): wait on its "outbox published" lines until the topic has it.
+        func publishedPurge() async throws -> Bool {
+            try await TopicSnapshot.read(topic: "audit.events.v1", partitions: 6, bootstrapServers: pipeline.broker.bootstrapServers, logger: pipeline.logger)
+                .compactMap { try? JSONSerialization.jsonObject(with: Data($0.value ?? [])) as? [String: Any] }
+                .contains { $0["golden_id"] as? String == oldID && $0["operation"] as? String == "purge" }
+        }
+        while try await !publishedPurge() {
+            guard await pipeline.processor.waitForLine(containing: "outbox published") != nil else {
+                Issue.record("crmsync run ended before publishing the purge audit event")
+                break
+            }
+        }
 
         // Nothing left to purge.
         let again = try await pipeline.json(["purge", "--json"])
