@@ -137,6 +137,7 @@ let package = Package(
             dependencies: [
                 "Pipeline", "Store", "Ownership", "Audit", "CRMModel", "Dedup", "Kafka", "Normalize", "Normalizers",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -48,6 +48,8 @@ public struct CrmsyncConfiguration: Sendable, Hashable {
     public var logLevel: String = "info"
     /// Normalize stage settings.
     public var normalize = NormalizeSettings()
+    /// Backoff of transient-failure retries (DESIGN §6).
+    public var retry = RetrySettings()
     /// Where this configuration came from, for messages (`crmsync.yml`, `defaults`).
     public var origin: String = "defaults"
 
@@ -60,6 +62,13 @@ public struct CrmsyncConfiguration: Sendable, Hashable {
         public var blockedIdentifiersFile: String = "config/blocked-identifiers.yml"
         /// Largest accepted message, in bytes; bigger ones are dead-lettered as `oversized`.
         public var maxMessageBytes: Int = 512 * 1024
+        public init() {}
+    }
+
+    /// Exponential backoff with full jitter: retry n waits up to min(cap, base · 2ⁿ).
+    public struct RetrySettings: Sendable, Hashable {
+        public var baseMilliseconds: Int = 100
+        public var capMilliseconds: Int = 30_000
         public init() {}
     }
 
@@ -154,7 +163,7 @@ public enum ConfigurationLoader {
     /// Applies a `crmsync.yml` document on top of `configuration`.
     public static func apply(fileText: String, file: String, to configuration: inout CrmsyncConfiguration) throws(ConfigError) {
         let root = try YAMLReader(text: fileText, file: file)
-        let sections = try root.mapping(knownKeys: ["brokers", "store", "group_id", "kafka", "topics", "topics_dir", "ownership", "log_level", "normalize"])
+        let sections = try root.mapping(knownKeys: ["brokers", "store", "group_id", "kafka", "topics", "topics_dir", "ownership", "log_level", "normalize", "retry"])
         if let brokers = sections["brokers"] {
             let value = try brokers.nonEmptyString()
             guard let normalized = normalizedBrokers(value) else {
@@ -210,6 +219,19 @@ public enum ConfigurationLoader {
                 throw level.error("unknown log level \"\(value)\" (expected one of: \(CrmsyncConfiguration.logLevels.joined(separator: ", ")))")
             }
             configuration.logLevel = value
+        }
+        if let retry = sections["retry"] {
+            let keys = try retry.mapping(knownKeys: ["backoff_base_ms", "backoff_cap_ms"])
+            if let base = keys["backoff_base_ms"] {
+                configuration.retry.baseMilliseconds = try base.int(in: 1...60_000)
+            }
+            if let cap = keys["backoff_cap_ms"] {
+                configuration.retry.capMilliseconds = try cap.int(in: 1...3_600_000)
+            }
+            guard configuration.retry.capMilliseconds >= configuration.retry.baseMilliseconds else {
+                throw (keys["backoff_cap_ms"] ?? retry).error(
+                    "backoff_cap_ms (\(configuration.retry.capMilliseconds)) must not be below backoff_base_ms (\(configuration.retry.baseMilliseconds))")
+            }
         }
         if let normalize = sections["normalize"] {
             let keys = try normalize.mapping(knownKeys: ["default_region", "mappings", "blocked_identifiers", "max_message_bytes"])

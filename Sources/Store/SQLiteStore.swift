@@ -134,6 +134,9 @@ public final class SQLiteStore: GoldenStore {
             if code == .SQLITE_BUSY || code == .SQLITE_LOCKED {
                 return StoreError(.busy, "\(context): \(error.message ?? "database is busy")")
             }
+            if code == .SQLITE_FULL {
+                return StoreError(.diskFull, "\(context): \(error.message ?? "database or disk is full")")
+            }
             if code == .SQLITE_NOTADB || code == .SQLITE_CORRUPT {
                 return StoreError(.schema, "\(context): not a crmsync store (\(error.message ?? "\(code)"))")
             }

@@ -353,9 +353,15 @@ final class SQLiteTransaction: StoreTransaction {
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         var result: T?
-        try db.inSavepoint {
-            result = try body()
-            return .commit
+        do {
+            try db.inSavepoint {
+                result = try body()
+                return .commit
+            }
+        } catch let error as DatabaseError {
+            // Typed, so the caller can tell a full disk or a busy database (retry the batch)
+            // from a failure of this one message.
+            throw SQLiteStore.wrap(error, "write")
         }
         guard let result else { throw StoreError(.corruptRow, "savepoint produced no result") }
         return result

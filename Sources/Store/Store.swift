@@ -10,7 +10,7 @@ import Foundation
 public protocol GoldenStore: Sendable {
     /// Runs `body` in one atomic transaction: records, outbox rows and offsets commit together
     /// or not at all. An error thrown by `body` rolls everything back and is rethrown as is;
-    /// database failures surface as ``StoreError`` (``StoreError/isTransient`` for busy/locked).
+    /// database failures surface as ``StoreError`` (``StoreError/isTransient`` for busy/locked and a full disk).
     func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
     /// Runs `body` on a consistent snapshot; runs concurrently with a writer.
     func read<T>(_ body: (any StoreReader) throws -> T) throws -> T
@@ -143,6 +143,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case schema
         /// SQLite busy or locked: retry with backoff.
         case busy
+        /// The disk (or the database's size limit) is full: retry with backoff once space is freed.
+        case diskFull = "disk-full"
         /// Any other SQLite error.
         case sqlite
         case notFound = "not-found"
@@ -165,7 +167,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether retrying later can succeed (DESIGN §6: transient failures are retried, never dead-lettered).
-    public var isTransient: Bool { kind == .busy }
+    public var isTransient: Bool { kind == .busy || kind == .diskFull }
 
     public var description: String { "store \(kind.rawValue): \(message)" }
 }

@@ -53,6 +53,8 @@ struct RunCommand: AsyncParsableCommand {
                 consumer: ConsumerConfiguration(bootstrapServers: configuration.brokers, groupID: configuration.groupID, overrides: configuration.kafka)
             )
             settings.maxBatch = batchSize
+            settings.backoff = Backoff(baseMilliseconds: UInt64(configuration.retry.baseMilliseconds),
+                                       capMilliseconds: UInt64(configuration.retry.capMilliseconds))
             let processor: Processor
             do {
                 processor = try Processor(settings: settings, writer: writer, relay: relay, logger: logger)

@@ -113,6 +113,9 @@ struct ConfigurationLoaderTests {
         ("topics:\n  crm: same.topic\n  map: same.topic", "topics", 2),
         ("normalize:\n  default_region: USA", "normalize.default_region", 2),
         ("normalize:\n  max_message_bytes: 12", "normalize.max_message_bytes", 2),
+        ("retry:\n  backoff_base_ms: 0", "retry.backoff_base_ms", 2),
+        ("retry:\n  backoff_base_ms: 500\n  backoff_cap_ms: 100", "retry.backoff_cap_ms", 3),
+        ("retry:\n  backoff_jitter: none", "retry.backoff_jitter", 2),
         ("kafka:\n  bootstrap.servers: x:1", "kafka.bootstrap.servers", 2),
         ("store: ''", "store", 1),
         ("brokers: [a, b]", "brokers", 1),
@@ -127,6 +130,14 @@ struct ConfigurationLoaderTests {
         if let key { #expect(error?.key == key) }
         if let line { #expect(error?.line == line) }
         #expect(error?.description.contains("\n") == false)
+    }
+
+    @Test("retry backoff is configurable; defaults 100 ms base, 30 s cap")
+    func retrySettings() throws {
+        #expect(try load().retry == CrmsyncConfiguration.RetrySettings())
+        let custom = try load(file: "crmsync.yml", text: "retry:\n  backoff_base_ms: 250\n  backoff_cap_ms: 120000\n")
+        #expect(custom.retry.baseMilliseconds == 250)
+        #expect(custom.retry.capMilliseconds == 120_000)
     }
 
     @Test("bad brokers from the environment or flags name where they came from")
