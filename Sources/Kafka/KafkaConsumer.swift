@@ -367,6 +367,24 @@ public final class KafkaConsumer: Sendable {
         return result
     }
 
+    /// Like ``nextBatch(maxMessages:)``, but gives up after `timeout` without a message:
+    /// returns `nil` then (and `[]` when the consumer is closed or the task cancelled).
+    ///
+    /// For readers whose timeout ends the reading (tools, tests): messages that arrive in the
+    /// instant the timeout fires may be taken and dropped, so do not keep consuming afterwards
+    /// where every message counts.
+    public func nextBatch(maxMessages: Int, within timeout: Duration) async throws -> [ConsumerMessage]? {
+        try await withThrowingTaskGroup(of: [ConsumerMessage]?.self) { group in
+            group.addTask { try await self.nextBatch(maxMessages: maxMessages) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+    }
+
     // MARK: - Fetching
 
     private func nextMessage() async throws(KafkaError) -> ConsumerMessage? {

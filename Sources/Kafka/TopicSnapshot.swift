@@ -68,18 +68,8 @@ public enum TopicSnapshot {
                 (TopicPartition(topic: topic, partition: $0.key), $0.value.lowerBound)
             }))
             defer { try? consumer.assign([:]) }
-            let consumer = self.consumer
             while !remaining.isEmpty {
-                let batch = try await withThrowingTaskGroup(of: [ConsumerMessage]?.self) { group in
-                    group.addTask { try await consumer.nextBatch(maxMessages: 500) }
-                    group.addTask {
-                        try await Task.sleep(for: idleTimeout)
-                        return nil
-                    }
-                    defer { group.cancelAll() }
-                    return try await group.next() ?? nil
-                }
-                guard let batch else {
+                guard let batch = try await consumer.nextBatch(maxMessages: 500, within: idleTimeout) else {
                     let waiting = remaining.sorted { $0.key < $1.key }.map { "\(topic)[\($0.key)] below \($0.value.upperBound)" }
                     throw KafkaError.wrapper("no record arrived for \(idleTimeout) while reading \(waiting.joined(separator: ", "))",
                                              context: "read \(topic)", kind: .retriable)

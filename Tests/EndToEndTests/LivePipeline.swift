@@ -98,16 +98,7 @@ final class LivePipeline: @unchecked Sendable {
         try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<partitions).map { (TopicPartition(topic: topic, partition: $0), KafkaOffset.beginning) }))
         var messages: [ConsumerMessage] = []
         while messages.count < count {
-            let batch = try await withThrowingTaskGroup(of: [ConsumerMessage]?.self) { group in
-                group.addTask { try await consumer.nextBatch(maxMessages: 500) }
-                group.addTask {
-                    try await Task.sleep(for: idle)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                return try await group.next() ?? nil
-            }
-            guard let batch, !batch.isEmpty else {
+            guard let batch = try await consumer.nextBatch(maxMessages: 500, within: idle), !batch.isEmpty else {
                 Issue.record("\(topic) holds \(messages.count) records, expected \(count); nothing new for \(idle)")
                 break
             }
