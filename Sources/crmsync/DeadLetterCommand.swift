@@ -43,7 +43,6 @@ struct DeadLetterCommand: AsyncParsableCommand {
             try await reportingFailures {
                 guard limit > 0 else { throw CLIFailure.usage("--limit must be at least 1") }
                 let context = try await DeadLetterContext(common: common)
-                defer { context.logger.trace("dlq list done") }
                 let filter = try filters.filter(now: Clock.system.now())
                 var entries: [DeadLetterEntry] = []
                 var unreadable: [LetterPosition] = []
