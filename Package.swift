@@ -91,6 +91,8 @@ let package = Package(
         // Routes librdkafka's C11 threads and locks through pthreads so ThreadSanitizer sees
         // them (see threads_shim.c); linked into test binaries only.
         .target(name: "CThreadsForSanitizers", path: "Tests/Support/CThreadsForSanitizers"),
+        // A seedable generator for test data, shared by the test targets.
+        .target(name: "SeededRandom", path: "Tests/Support/SeededRandom"),
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", "CRdKafka", "CThreadsForSanitizers", .product(name: "Logging", package: "swift-log")]
@@ -107,6 +109,7 @@ let package = Package(
         .testTarget(
             name: "NormalizeTests",
             dependencies: [
+                "SeededRandom",
                 "Normalize", "CRMModel", "Normalizers",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -120,6 +123,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "SeededRandom",
                 "Kafka", "CrmsyncConfig", "Audit", .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ]
@@ -130,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DedupTests",
-            dependencies: ["Dedup", "Store", "CRMModel", "Normalizers", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SeededRandom", "Dedup", "Store", "CRMModel", "Normalizers", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "PipelineTests",
@@ -144,6 +148,7 @@ let package = Package(
         .testTarget(
             name: "OwnershipTests",
             dependencies: [
+                "SeededRandom",
                 "Ownership", "CRMModel", "ConfigFiles",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

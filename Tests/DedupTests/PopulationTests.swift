@@ -1,6 +1,7 @@
 import CRMModel
 import Dedup
 import Foundation
+import SeededRandom
 import Normalizers
 import Store
 import Testing

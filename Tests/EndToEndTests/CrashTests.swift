@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import SeededRandom
 import GRDB
 import Kafka
 import Logging
@@ -117,18 +118,6 @@ struct CrashScenario {
     }
 }
 
-/// A small deterministic PRNG so the scenario is the same in every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("Crash safety: SIGKILL `crmsync run` at random moments", .serialized, .timeLimit(.minutes(10)))
 struct CrashTests {

@@ -1,5 +1,6 @@
 import CRMModel
 import Foundation
+import SeededRandom
 import PropertyBased
 import Testing
 
@@ -10,17 +11,6 @@ import Testing
 /// messy but valid raw values (mixed case, odd spacing, national phone formats, offsets, vendor
 /// picklist labels), and every vendor fixture.
 @Suite struct IdempotenceTests {
-    /// A small deterministic generator so one seed reproduces one envelope (PropertyBased reports the seed).
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static func quoted(_ text: String) -> String {
         "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
@@ -60,7 +50,7 @@ import Testing
     }
 
     static func randomEnvelope(seed: UInt64) -> String {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)  // one seed reproduces one envelope (PropertyBased reports it)
         let entity = Entity.allCases.randomElement(using: &rng) ?? .contact
         let actions = Action.allCases.filter { EventType.isAllowed(entity, $0) }
         let action = actions.randomElement(using: &rng) ?? .upserted

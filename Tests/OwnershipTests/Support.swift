@@ -1,5 +1,6 @@
 import CRMModel
 import Foundation
+import SeededRandom
 @testable import Ownership
 
 /// Event-time instants as small integers of minutes after a fixed epoch (ties are easy to make).
@@ -30,18 +31,12 @@ extension OwnershipEngine {
     }
 }
 
-/// SplitMix64: a tiny deterministic generator so a property input (an integer) expands into a
-/// reproducible event.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: Int) { state = UInt64(bitPattern: Int64(seed)) &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The shared ``SplitMix64``, so a property input (an integer) expands into a reproducible event.
+typealias SplitMix = SplitMix64
+
+extension SplitMix64 {
+    /// Seeds from a property input; the offset keeps seed 0 away from the all-zero state.
+    init(seed: Int) { self.init(seed: UInt64(bitPattern: Int64(seed)) &+ 0x9E37_79B9_7F4A_7C15) }
     mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
     mutating func chance(_ percent: UInt64) -> Bool { next() % 100 < percent }
 }
