@@ -84,6 +84,7 @@ let package = Package(
                 "Dedup",
                 "Ownership",
                 "Pipeline",
+                "DeadLetters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

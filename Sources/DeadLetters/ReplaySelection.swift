@@ -46,6 +46,14 @@ public struct DeadLetterEntry: Sendable, Hashable {
         self.letter = letter
         self.source = source
     }
+
+    /// Reads a record of the DLQ; `nil` if it is not a crmsync dead letter.
+    /// - Parameter sourceOfTopic: the source (`crm`, …) of each source topic.
+    public init?(message: ConsumerMessage, sourceOfTopic: [String: String]) {
+        guard let letter = DeadLetter(letter: message) else { return nil }
+        self.init(position: LetterPosition(partition: message.partition, offset: message.offset), letter: letter,
+                  source: sourceOfTopic[letter.originalTopic])
+    }
 }
 
 /// Which dead letters an operator means (`crmsync dlq list|stats|replay` filters). Every

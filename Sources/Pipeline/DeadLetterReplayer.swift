@@ -98,7 +98,7 @@ public struct DeadLetterReplayer: Sendable {
                     report.unreadable.append(LetterPosition(partition: message.partition, offset: message.offset))
                     return
                 }
-                switch ReplayDecision.decide(entry, options: settings.options, alreadyReplayed: replayed[message.offset]?.fingerprint == entry.letter.fingerprint) {
+                switch ReplayDecision.decide(entry, options: settings.options, alreadyReplayed: Self.wasReplayed(entry, ledger: replayed)) {
                 case .filteredOut: break
                 case .replay:
                     report.counts.matched += 1
@@ -148,7 +148,7 @@ public struct DeadLetterReplayer: Sendable {
                     state.counts.scanned += 1
                     let position = LetterPosition(partition: message.partition, offset: message.offset)
                     if let entry = entry(message) {
-                        switch ReplayDecision.decide(entry, options: settings.options, alreadyReplayed: replayed[message.offset]?.fingerprint == entry.letter.fingerprint) {
+                        switch ReplayDecision.decide(entry, options: settings.options, alreadyReplayed: Self.wasReplayed(entry, ledger: replayed)) {
                         case .filteredOut: break
                         case .alreadyReplayed, .replayLimitReached:
                             state.counts.matched += 1
@@ -207,9 +207,13 @@ public struct DeadLetterReplayer: Sendable {
     }
 
     func entry(_ message: ConsumerMessage) -> DeadLetterEntry? {
-        guard let letter = DeadLetter(letter: message) else { return nil }
-        return DeadLetterEntry(position: LetterPosition(partition: message.partition, offset: message.offset), letter: letter,
-                               source: settings.sourceOfTopic[letter.originalTopic])
+        DeadLetterEntry(message: message, sourceOfTopic: settings.sourceOfTopic)
+    }
+
+    /// Whether `ledger` (one DLQ partition's replayed letters by offset) has replayed this very
+    /// letter — not another that a recreated DLQ put at the same offset.
+    public static func wasReplayed(_ entry: DeadLetterEntry, ledger: [Int64: ReplayedLetter]) -> Bool {
+        ledger[entry.position.offset]?.fingerprint == entry.letter.fingerprint
     }
 }
 
@@ -226,7 +230,6 @@ private struct RunState {
     /// Sent, delivery not yet confirmed and recorded.
     var pending: [(position: LetterPosition, fingerprint: String, id: Int64)] = []
     var tally: DeliveryTally?
-    var sentInChunk = 0
 
     init(run: ReplayRun) {
         runID = run.id

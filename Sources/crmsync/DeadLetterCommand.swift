@@ -466,9 +466,7 @@ private struct DeadLetterContext {
     }
 
     func entry(_ message: ConsumerMessage) -> DeadLetterEntry? {
-        guard let letter = DeadLetter(letter: message) else { return nil }
-        return DeadLetterEntry(position: LetterPosition(partition: message.partition, offset: message.offset), letter: letter,
-                               source: sourceOfTopic[letter.originalTopic])
+        DeadLetterEntry(message: message, sourceOfTopic: sourceOfTopic)
     }
 
     /// Which of `entries` were replayed, by the run that last did it (empty without a store).
@@ -484,7 +482,7 @@ private struct DeadLetterContext {
                 throw CLIFailure.store("\(error)")
             }
             for entry in inPartition {
-                if let replayed = ledger[entry.position.offset], replayed.fingerprint == entry.letter.fingerprint {
+                if DeadLetterReplayer.wasReplayed(entry, ledger: ledger), let replayed = ledger[entry.position.offset] {
                     result[entry.position] = replayed.runID
                 }
             }

@@ -1,4 +1,5 @@
 import Foundation
+import DeadLetters
 import Kafka
 import Store
 
@@ -82,9 +83,8 @@ enum DemoReport {
     static func printDeadLetters(_ messages: [ConsumerMessage]) {
         guard !messages.isEmpty else { return }
         print("\ndead letters on dlq.events.v1 (original bytes kept):")
-        for message in messages {
-            let headers = message.headers
-            print("  \(headers.string("crmsync.original.topic") ?? "?")@\(headers.string("crmsync.original.offset") ?? "?"): \(headers.string("crmsync.error.class") ?? "?") at \(headers.string("crmsync.error.field") ?? "–"): \(headers.string("crmsync.error.message") ?? "")")
+        for letter in messages.compactMap(DeadLetter.init(letter:)) {
+            print("  \(letter.originalTopic)@\(letter.originalOffset): \(letter.error.errorClass.rawValue) at \(letter.error.fieldPath ?? "–"): \(letter.error.message)")
         }
     }
 
