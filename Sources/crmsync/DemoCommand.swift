@@ -37,25 +37,20 @@ struct DemoCommand: AsyncParsableCommand {
             print("topics: \(report.created.count) created from topics/; store: \(configuration.store)\n")
 
             // 2. The processor, exactly as `crmsync run` wires it.
-            let store: SQLiteStore
-            do { store = try SQLiteStore(path: configuration.store) } catch { throw CLIFailure.store("\(error)") }
-            let writer = try Stages.writeStage(configuration, store: store, logger: logger)
-            let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: configuration.brokers, overrides: configuration.kafka), logger: logger)
-            let relay = OutboxRelay(outbox: StoreOutbox(store: store), producer: producer, logger: logger)
             let progress = Locked<[TopicPartition: Int64]>([:])
             let caughtUp = Locked<(targets: [TopicPartition: Int64], waiter: CheckedContinuation<Void, Never>?)>(([:], nil))
-            var settings = Processor.Settings(
-                topics: TopicRole.sources.map(configuration.topic),
-                consumer: ConsumerConfiguration(bootstrapServers: configuration.brokers, groupID: configuration.groupID, overrides: configuration.kafka)
-            )
-            settings.onBatchCommitted = { result in
-                let now = progress.withLock { progress -> [TopicPartition: Int64] in
-                    progress.merge(result.nextOffsets) { max($0, $1) }
-                    return progress
+            let wiring = try Stages.processor(configuration, logger: logger) { settings in
+                settings.onBatchCommitted = { result in
+                    let now = progress.withLock { progress -> [TopicPartition: Int64] in
+                        progress.merge(result.nextOffsets) { max($0, $1) }
+                        return progress
+                    }
+                    DemoCommand.resumeIfCaughtUp(caughtUp, progress: now)
                 }
-                DemoCommand.resumeIfCaughtUp(caughtUp, progress: now)
             }
-            let processor = try Processor(settings: settings, writer: writer, relay: relay, logger: logger)
+            let store = wiring.store
+            let producer = wiring.producer
+            let processor = wiring.processor
             let work = Task {
                 // However the processor ends, stop waiting for it to catch up.
                 defer { DemoCommand.resumeIfCaughtUp(caughtUp, progress: nil) }
@@ -66,10 +61,10 @@ struct DemoCommand: AsyncParsableCommand {
             let samples = DemoSamples.events(configuration)
             var targets: [TopicPartition: Int64] = [:]
             for sample in samples {
-                let delivered = try await producer.send(sample.message)
+                let delivered = try await producer.send(sample)
                 let partition = TopicPartition(topic: delivered.topic, partition: delivered.partition)
                 targets[partition] = max(targets[partition] ?? 0, delivered.offset + 1)
-                print("  → \(sample.message.topic.padding(toLength: 18, withPad: " ", startingAt: 0)) \(sample.message.headers.string("demo-label") ?? "")")
+                print("  → \(sample.topic.padding(toLength: 18, withPad: " ", startingAt: 0)) \(sample.headers.string("demo-label") ?? "")")
             }
             print("\npublished \(samples.count) events; processing…")
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -134,22 +129,15 @@ struct DemoCommand: AsyncParsableCommand {
 
 /// Sample events from each source, in each source's native shape.
 enum DemoSamples {
-    struct Sample {
-        var message: ProducerMessage
-    }
 
-    static func label(of message: ConsumerMessage) -> String {
-        "\(message.topic)  \(message.headers.string("demo-label") ?? "")"
-    }
-
-    static func events(_ configuration: CrmsyncConfiguration) -> [Sample] {
+    static func events(_ configuration: CrmsyncConfiguration) -> [ProducerMessage] {
         var clock: Int64 = 1793610840_000
-        func sample(_ role: TopicRole, key: String, label: String, format: String?, _ json: String) -> Sample {
+        func sample(_ role: TopicRole, key: String, label: String, format: String?, _ json: String) -> ProducerMessage {
             clock += 1_000
             var headers = [KafkaHeader(name: "demo-label", string: label)]
             if let format { headers.append(KafkaHeader(name: "crmsync-format", string: format)) }
-            return Sample(message: ProducerMessage(topic: configuration.topic(role), key: Array(key.utf8), value: Array(json.utf8),
-                                                   headers: headers, timestampMilliseconds: clock))
+            return ProducerMessage(topic: configuration.topic(role), key: Array(key.utf8), value: Array(json.utf8),
+                                   headers: headers, timestampMilliseconds: clock)
         }
         return [
             sample(.crm, key: "003A000001", label: "Salesforce rep creates Jane (canonical envelope)", format: "canonical", """

@@ -34,34 +34,10 @@ struct RunCommand: AsyncParsableCommand {
             guard (1...10_000).contains(batchSize) else { throw CLIFailure.usage("--batch-size must be between 1 and 10000") }
             let lock = try StoreLock(storePath: configuration.store)
             defer { lock.release() }
-            let store: SQLiteStore
-            do {
-                store = try SQLiteStore(path: configuration.store)
-            } catch {
-                throw CLIFailure.store("\(error)")
-            }
-            let writer = try Stages.writeStage(configuration, store: store, logger: logger)
-            let producer: KafkaProducer
-            do {
-                producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: configuration.brokers, overrides: configuration.kafka), logger: logger)
-            } catch {
-                throw CLIFailure.kafka("\(error)")
-            }
-            let relay = OutboxRelay(outbox: StoreOutbox(store: store), producer: producer, logger: logger)
-            var settings = Processor.Settings(
-                topics: TopicRole.sources.map(configuration.topic),
-                consumer: ConsumerConfiguration(bootstrapServers: configuration.brokers, groupID: configuration.groupID, overrides: configuration.kafka)
-            )
-            settings.maxBatch = batchSize
-            settings.backoff = Backoff(baseMilliseconds: UInt64(configuration.retry.baseMilliseconds),
-                                       capMilliseconds: UInt64(configuration.retry.capMilliseconds))
-            let processor: Processor
-            do {
-                processor = try Processor(settings: settings, writer: writer, relay: relay, logger: logger)
-            } catch {
-                throw CLIFailure.kafka("\(error)")
-            }
-            logger.notice("crmsync run: consuming \(settings.topics.joined(separator: ", ")) from \(configuration.brokers), store \(configuration.store)")
+            let wiring = try Stages.processor(configuration, logger: logger) { $0.maxBatch = batchSize }
+            let processor = wiring.processor
+            let producer = wiring.producer
+            logger.notice("crmsync run: consuming \(wiring.settings.topics.joined(separator: ", ")) from \(configuration.brokers), store \(configuration.store)")
 
             let work = Task { try await processor.run() }
             let signalWatcher = Task {

@@ -1,6 +1,7 @@
 import CRMModel
 import CrmsyncConfig
 import Dedup
+import Kafka
 import Logging
 import Normalize
 import Normalizers
@@ -75,9 +76,53 @@ extension Stages {
     /// SQLite's busy timeout lets them share the store with a running processor; its relay
     /// publishes the outbox rows they write.
     static func writeStageOnExistingStore(_ configuration: CrmsyncConfiguration, label: String) throws -> WriteStage {
-        do { _ = try SQLiteStore.openForReading(path: configuration.store) } catch { throw CLIFailure.store(error.message) }
+        _ = try openStore(configuration)
         let store: SQLiteStore
         do { store = try SQLiteStore(path: configuration.store) } catch { throw CLIFailure.store("\(error)") }
         return try writeStage(configuration, store: store, logger: Logger(label: label))
+    }
+}
+
+/// The processor with everything it runs, wired from the configuration.
+struct ProcessorWiring {
+    let store: SQLiteStore
+    let producer: KafkaProducer
+    let settings: Processor.Settings
+    let processor: Processor
+}
+
+extension Stages {
+    /// The processor exactly as `crmsync run` wires it (the demo uses it too): a store at the
+    /// configured path, the write stage, the idempotent producer and outbox relay, and the
+    /// consumer settings with the configured retry backoff; `adjust` sets the rest.
+    static func processor(_ configuration: CrmsyncConfiguration, logger: Logger,
+                          adjust: (inout Processor.Settings) -> Void = { _ in }) throws -> ProcessorWiring {
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: configuration.store)
+        } catch {
+            throw CLIFailure.store("\(error)")
+        }
+        let writer = try writeStage(configuration, store: store, logger: logger)
+        let producer: KafkaProducer
+        do {
+            producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: configuration.brokers, overrides: configuration.kafka), logger: logger)
+        } catch {
+            throw CLIFailure.kafka("\(error)")
+        }
+        let relay = OutboxRelay(outbox: StoreOutbox(store: store), producer: producer, logger: logger)
+        var settings = Processor.Settings(
+            topics: TopicRole.sources.map(configuration.topic),
+            consumer: ConsumerConfiguration(bootstrapServers: configuration.brokers, groupID: configuration.groupID, overrides: configuration.kafka)
+        )
+        settings.backoff = Backoff(baseMilliseconds: UInt64(configuration.retry.baseMilliseconds),
+                                   capMilliseconds: UInt64(configuration.retry.capMilliseconds))
+        adjust(&settings)
+        do {
+            let processor = try Processor(settings: settings, writer: writer, relay: relay, logger: logger)
+            return ProcessorWiring(store: store, producer: producer, settings: settings, processor: processor)
+        } catch {
+            throw CLIFailure.kafka("\(error)")
+        }
     }
 }
