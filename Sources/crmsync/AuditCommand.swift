@@ -119,13 +119,6 @@ struct AuditCommand: AsyncParsableCommand {
     }
 }
 
-private func openStore(_ configuration: CrmsyncConfiguration) throws -> SQLiteStore {
-    do {
-        return try SQLiteStore.openForReading(path: configuration.store)
-    } catch {
-        throw CLIFailure.store(error.message)
-    }
-}
 
 private func describe(_ value: FieldValue?) -> String {
     guard let value else { return "–" }

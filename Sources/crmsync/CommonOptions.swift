@@ -4,6 +4,7 @@ import CrmsyncConfig
 import Foundation
 import Logging
 import Kafka
+import Store
 
 /// Options every command accepts (DESIGN §7).
 struct CommonOptions: ParsableArguments {
@@ -115,4 +116,14 @@ func printJSON(_ value: some Encodable) throws {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let data = try encoder.encode(value)
     print(String(decoding: data, as: UTF8.self))
+}
+
+/// Opens the configured store read-only (never creating one); a missing store or one of another
+/// schema is a one-line store error (exit 5).
+func openStore(_ configuration: CrmsyncConfiguration) throws -> SQLiteStore {
+    do {
+        return try SQLiteStore.openForReading(path: configuration.store)
+    } catch {
+        throw CLIFailure.store(error.message)
+    }
 }

@@ -54,8 +54,7 @@ struct PurgeCommand: AsyncParsableCommand {
             let writer: WriteStage
             if dryRun {
                 // Read-only: a dry run must not even apply a pending migration.
-                let store: SQLiteStore
-                do { store = try SQLiteStore.openForReading(path: configuration.store) } catch { throw CLIFailure.store((error as? StoreError)?.message ?? "\(error)") }
+                let store = try openStore(configuration)
                 writer = try Stages.writeStage(configuration, store: store, logger: Logger(label: "crmsync.purge"))
             } else {
                 writer = try Stages.writeStageOnExistingStore(configuration, label: "crmsync.purge")

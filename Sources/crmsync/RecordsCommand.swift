@@ -48,12 +48,7 @@ struct RecordsCommand: AsyncParsableCommand {
                     throw CLIFailure.usage("--external must be SYSTEM:ID, e.g. salesforce:003A")
                 }
                 let configuration = try common.load()
-                let store: SQLiteStore
-                do {
-                    store = try SQLiteStore.openForReading(path: configuration.store)
-                } catch {
-                    throw CLIFailure.other((error as? StoreError)?.message ?? "\(error)")
-                }
+                let store = try openStore(configuration)
                 let found: (requested: String, document: GoldenRecordDocument, merges: [MergeEntry])
                 do {
                     found = try store.read { reader in try lookUp(reader) }

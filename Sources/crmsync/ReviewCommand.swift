@@ -36,8 +36,7 @@ struct ReviewCommand: AsyncParsableCommand {
             try await reportingFailures {
                 guard let wanted = ReviewStatus(rawValue: status) else { throw CLIFailure.usage("--status must be open, approved or rejected") }
                 let configuration = try common.load(quietByDefault: true)
-                let store: SQLiteStore
-                do { store = try SQLiteStore.openForReading(path: configuration.store) } catch { throw CLIFailure.store((error as? StoreError)?.message ?? "\(error)") }
+                let store = try openStore(configuration)
                 let requests = try store.read { try $0.reviewRequests(status: wanted, limit: limit) }
                 if json {
                     try printJSON(requests.map(ReviewJSON.init))

@@ -87,19 +87,13 @@ struct StatsCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let configuration = try common.load(quietByDefault: true)
-            let store: SQLiteStore
-            do {
-                store = try SQLiteStore.openForReading(path: configuration.store)
-            } catch {
-                throw CLIFailure.store("\(error)")
-            }
+            let store = try openStore(configuration)
             let topics = TopicRole.sources.map(configuration.topic)
-            let (counts, records, offsets, unsent) = try store.read { reader in
+            // One snapshot, so the numbers agree with each other.
+            let (counts, records, offsets, unsent, alarmCounts, latestAlarms, parkedCount, parked) = try store.read { reader in
                 (try reader.outcomeCounts(), try reader.recordCounts(), try topics.map { ($0, try reader.consumedOffsets(topic: $0)) },
-                 try reader.unsentOutbox(limit: 10_000).count)
-            }
-            let (alarmCounts, latestAlarms, parkedCount, parked) = try store.read { reader in
-                (try reader.alarmCounts(), try reader.latestAlarms(limit: 10), try reader.parkedOutboxCount(), try reader.parkedOutbox(limit: 10))
+                 try reader.unsentOutbox(limit: 10_000).count,
+                 try reader.alarmCounts(), try reader.latestAlarms(limit: 10), try reader.parkedOutboxCount(), try reader.parkedOutbox(limit: 10))
             }
             var report = Report()
             report.outboxUnsent = unsent
