@@ -146,14 +146,7 @@ public final class KafkaConsumer: Sendable {
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 throw KafkaError(err, context: "committed offsets")
             }
-            var result: [TopicPartition: Int64] = [:]
-            if let elems = list.pointee.elems {
-                for index in 0..<Int(list.pointee.cnt) where elems[index].offset >= 0 {
-                    let element = elems[index]
-                    result[TopicPartition(topic: element.topic.map { String(cString: $0) } ?? "", partition: element.partition)] = element.offset
-                }
-            }
-            return result
+            return [TopicPartition: Int64](offsetsOf: list)
         }
     }
 
@@ -358,13 +351,7 @@ public final class KafkaConsumer: Sendable {
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_position(rk, list)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "positions") }
-        var result: [TopicPartition: Int64] = [:]
-        if let elems = list.pointee.elems {
-            for index in 0..<Int(list.pointee.cnt) where elems[index].offset >= 0 {
-                result[TopicPartition(topic: elems[index].topic.map { String(cString: $0) } ?? "", partition: elems[index].partition)] = elems[index].offset
-            }
-        }
-        return result
+        return [TopicPartition: Int64](offsetsOf: list)
     }
 
     /// Like ``nextBatch(maxMessages:)``, but gives up after `timeout` without a message:
@@ -495,7 +482,7 @@ struct MessageBuffer {
     /// The oldest report whose partition has no message left to hand out before it.
     mutating func popOffsetOutOfRange() -> OffsetOutOfRange? {
         guard !outOfRange.isEmpty else { return nil }
-        let waiting = Set(items[head...].map(\.topicPartition))
+        let waiting = bufferedPartitions
         guard let index = outOfRange.firstIndex(where: { !waiting.contains($0.partition) }) else { return nil }
         return outOfRange.remove(at: index)
     }

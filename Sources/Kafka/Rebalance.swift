@@ -42,6 +42,19 @@ extension Array where Element == TopicPartition {
     }
 }
 
+extension Dictionary where Key == TopicPartition, Value == Int64 {
+    /// Reads the offsets of an `rd_kafka_topic_partition_list_t`, leaving out partitions
+    /// without one (negative: not set).
+    init(offsetsOf list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        self = [:]
+        guard let elems = list.pointee.elems else { return }
+        for index in 0..<Int(list.pointee.cnt) where elems[index].offset >= 0 {
+            let element = elems[index]
+            self[TopicPartition(topic: element.topic.map { String(cString: $0) } ?? "", partition: element.partition)] = element.offset
+        }
+    }
+}
+
 /// Builds a native partition list with the given offsets (`RD_KAFKA_OFFSET_INVALID` = not set).
 func makeNativePartitionList(_ offsets: [(TopicPartition, Int64)]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t>? {
     guard let list = rd_kafka_topic_partition_list_new(Int32(offsets.count)) else { return nil }

@@ -100,10 +100,8 @@ public final class Processor: Sendable {
                 return
             } catch let failure as TransientFailure {
                 if attempt == 0 { try consumer.pause(Array(partitions)) }
-                let delay = settings.backoff.delay(attempt: attempt)
-                logger.warning("transient failure, retrying batch of \(batch.count) in \(delay) ms (attempt \(attempt + 1)): \(failure)")
                 attempt += 1
-                try await Task.sleep(nanoseconds: delay * 1_000_000)
+                try await sleepBeforeRetry(attempt: attempt, "batch of \(batch.count)", failure)
             }
         }
     }
@@ -130,10 +128,10 @@ extension Processor {
                 return
             } catch let error as KafkaError where error.isRetriable {
                 attempt += 1
-                try await sleepBeforeRetry(attempt: attempt, "recovering \(report.partition): \(error)")
+                try await sleepBeforeRetry(attempt: attempt, "the recovery of \(report.partition)", error)
             } catch let failure as TransientFailure {
                 attempt += 1
-                try await sleepBeforeRetry(attempt: attempt, "recovering \(report.partition): \(failure)")
+                try await sleepBeforeRetry(attempt: attempt, "the recovery of \(report.partition)", failure)
             }
         }
     }
@@ -165,9 +163,10 @@ extension Processor {
         return alarm.resumeAt
     }
 
-    private func sleepBeforeRetry(attempt: Int, _ what: String) async throws {
+    /// Logs the transient failure and waits the backoff's delay for retry number `attempt` (1-based).
+    private func sleepBeforeRetry(attempt: Int, _ what: String, _ failure: any Error) async throws {
         let delay = settings.backoff.delay(attempt: attempt - 1)
-        logger.warning("transient failure \(what); retrying in \(delay) ms (attempt \(attempt))")
+        logger.warning("transient failure, retrying \(what) in \(delay) ms (attempt \(attempt)): \(failure)")
         try await Task.sleep(nanoseconds: delay * 1_000_000)
     }
 }
