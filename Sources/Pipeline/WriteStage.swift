@@ -236,7 +236,7 @@ public final class WriteStage: BatchWriter {
             record.updatedAt = now
             try tx.updateRecord(record)
             try appendAudit(for: record, operation: operation, event: event, changes: changes, rejected: rejected, tx: tx, now: now, actor: actor)
-            try publishGolden(record, tx: tx, now: now)
+            try publishGolden(record, externalIDs: idsAfter, tx: tx, now: now)
         }
         for review in resolved.reviews {
             try openFieldReview(review, record: record, event: event, tx: tx, now: now)
@@ -325,14 +325,15 @@ public final class WriteStage: BatchWriter {
         _ = try tx.enqueue(OutboxMessage(OutputRecords.audit(audit, topic: topics.audit), at: now))
     }
 
-    func publishGolden(_ record: GoldenRecord, tx: any StoreTransaction, now: Timestamp) throws {
-        let document = GoldenRecordDocument(record: record, externalIDs: try tx.externalIDs(of: record.id))
+    /// - Parameter externalIDs: the record's crosswalk entries when the caller has just read them.
+    func publishGolden(_ record: GoldenRecord, externalIDs: [String: [String]]? = nil, tx: any StoreTransaction, now: Timestamp) throws {
+        let document = GoldenRecordDocument(record: record, externalIDs: try externalIDs ?? tx.externalIDs(of: record.id))
         _ = try tx.enqueue(OutboxMessage(try OutputRecords.golden(document, topic: topics.golden, at: now), at: now))
     }
 
-    /// A merged-away record is published once more with `merged_into` set, and audited.
-    private func publishTombstone(_ absorbed: GoldenRecord, into survivor: String, event: CanonicalEvent, tx: any StoreTransaction, now: Timestamp) throws {
-        guard let tombstone = try tx.record(absorbed.id) else { return }
+    /// A merged-away record (`tombstone`, as stored after the merge) is published once more with
+    /// `merged_into` set, and audited.
+    private func publishTombstone(_ tombstone: GoldenRecord, into survivor: String, event: CanonicalEvent, tx: any StoreTransaction, now: Timestamp) throws {
         try appendAudit(for: tombstone, operation: .merge, event: event,
                         changes: [AuditEvent.Change(field: "merged_into", before: nil, after: .string(survivor), rule: "merge")],
                         rejected: [], tx: tx, now: now)
