@@ -171,10 +171,9 @@ extension VendorFieldMap {
     /// Reads every mapped path of `table` under `node` into draft fields. A mapped path that
     /// holds an object is skipped: it is a container (Segment `company: {name, …}`) whose
     /// members have mappings of their own.
-    func draftFields(system: String, object: String, from node: JSONNode, only includedPaths: ((String) -> Bool)? = nil) throws(EventError) -> [DraftField] {
+    func draftFields(system: String, object: String, from node: JSONNode) throws(EventError) -> [DraftField] {
         var fields: [DraftField] = []
         for mapping in mappings(system: system, object: object) {
-            if let includedPaths, !includedPaths(mapping.vendorPath) { continue }
             guard let child = try node.descend(mapping.vendorPath) else { continue }
             if case .object = child.value { continue }
             fields.append(DraftField(name: mapping.field, value: .json(child.value), path: child.path))

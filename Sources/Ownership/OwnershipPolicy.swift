@@ -116,11 +116,6 @@ public struct OwnershipPolicy: Sendable, Hashable {
         return match?.value ?? defaultRule
     }
 
-    /// 0 for the highest-priority source; smaller wins ties.
-    public func priorityRank(of source: Source) -> Int {
-        sourcePriority.firstIndex(of: source) ?? sourcePriority.count
-    }
-
     /// The shipped default map (DESIGN §8), parsed from the text embedded in this module, which a
     /// test keeps byte-identical to `config/ownership.yml`. Embedded rather than read from the repo
     /// path so the binary works from any working directory and needs no resource bundle.
