@@ -35,17 +35,17 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "host:port"))
     var httpAddress: String?
 
-    func validate() throws {
-        guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 10000") }
-        if let httpAddress, HTTPAddress(parsing: httpAddress) == nil {
-            throw ValidationError("--http-addr: expected HOST:PORT (e.g. 127.0.0.1:9464 or :9464), found \"\(httpAddress)\"")
-        }
-    }
-
     func run() async throws {
         try await reportingFailures {
+            // Usage errors exit 2 like every other bad-configuration error (README exit codes).
+            guard (1...10_000).contains(batchSize) else { throw CLIFailure.usage("--batch-size must be between 1 and 10000") }
             var configuration = try common.load()
-            if let httpAddress { configuration.httpAddress = HTTPAddress(parsing: httpAddress) }
+            if let httpAddress {
+                guard let address = HTTPAddress(parsing: httpAddress) else {
+                    throw CLIFailure.usage("--http-addr: expected HOST:PORT (e.g. 127.0.0.1:9464 or :9464), found \"\(httpAddress)\"")
+                }
+                configuration.httpAddress = address
+            }
             let logger = Logger(label: "crmsync.run")
             let lock = try StoreLock(storePath: configuration.store)
             defer { lock.release() }
@@ -69,13 +69,15 @@ struct RunCommand: AsyncParsableCommand {
                                   successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
             services.append(.init(service: ProcessorService(processor: wiring.processor),
                                   successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+            var failure: (any Error)?
             do {
                 try await Lifecycle.run(services, shutdownTimeout: .seconds(configuration.shutdownTimeoutSeconds), logger: logger)
             } catch {
-                await wiring.producer.close()
-                throw Self.failure(error)
+                failure = error
             }
+            // The one place the producer closes: after every service stopped, however they did.
             await wiring.producer.close()
+            if let failure { throw Self.failure(failure) }
             logger.notice("crmsync run: stopped cleanly")
         }
     }
