@@ -100,6 +100,8 @@ extension FailureModes {
             #expect(values[#"crmsync_last_applied_timestamp_seconds{source="map"}"#] == nil, "no map event was ever applied")
             let published = try #require(values["crmsync_outbox_published_total"])
             #expect(published >= 3 + 6 * 2, "dead letters, golden records and audit events published")
+            #expect(values["crmsync_publish_latency_seconds_count"] == published, "one written → published latency per published row")
+            #expect(values["crmsync_batches_total"].map { $0 >= 1 } == true)
 
             let health = try await Self.get(port, "/healthz")
             #expect(health.status == 200 && health.body == #"{"status":"alive"}"#)

@@ -28,6 +28,24 @@ struct PipelineMetricsTests {
         #expect(text.contains(#"crmsync_event_apply_latency_seconds_bucket{source="crm",le="60.0"} 5"#))
     }
 
+    @Test("merges, ownership rejections by field and rule, and relay rounds")
+    func mergesRejectionsAndPublishing() {
+        let metrics = PipelineMetrics()
+        var summary = BatchSummary()
+        summary.merges = 2
+        summary.rejections[.init(field: "job_title", rule: "crm-owns")] = 3
+        metrics.record(BatchResult(nextOffsets: [:], outcomes: [:], summary: summary))
+        metrics.recordPublished(ages: [0.01, 0.2, 3], seconds: 0.05)
+        metrics.recordPublished(ages: [], seconds: 0.01)
+        let text = metrics.render()
+        #expect(text.contains("crmsync_merges_total 2"))
+        #expect(text.contains(#"crmsync_ownership_rejections_total{field="job_title",rule="crm-owns"} 3"#))
+        #expect(text.contains("crmsync_outbox_published_total 3"))
+        #expect(text.contains("crmsync_publish_latency_seconds_count 3"))
+        #expect(text.contains(#"crmsync_publish_latency_seconds_bucket{le="0.25"} 2"#), "\(text)")
+        #expect(text.contains(#"crmsync_stage_duration_seconds_count{stage="publish"} 1"#), "an empty round is not a round")
+    }
+
     @Test("an event that occurred after it was applied (clock skew) counts as age 0")
     func skew() {
         let metrics = PipelineMetrics()
