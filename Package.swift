@@ -70,6 +70,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `crmsync bench`'s parts that are not the command: the workload generator, the store
+        // ceiling, latency percentiles, /proc memory, the report and its SVG chart.
+        .target(
+            name: "Bench",
+            dependencies: ["Kafka", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // The command-line interface.
         .executableTarget(
             name: "crmsync",
@@ -85,6 +91,7 @@ let package = Package(
                 "Ownership",
                 "Pipeline",
                 "DeadLetters",
+                "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -92,7 +99,7 @@ let package = Package(
         // Routes librdkafka's C11 threads and locks through pthreads so ThreadSanitizer sees
         // them (see threads_shim.c); linked into test binaries only.
         .target(name: "CThreadsForSanitizers", path: "Tests/Support/CThreadsForSanitizers"),
-        // A seedable generator for test data, shared by the test targets.
+        // A seedable generator for test data, shared by the test targets and the bench workload.
         .target(name: "SeededRandom", path: "Tests/Support/SeededRandom"),
         .testTarget(
             name: "KafkaTests",
@@ -145,6 +152,10 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
+        ),
+        .testTarget(
+            name: "BenchTests",
+            dependencies: ["Bench", "Kafka", "Normalize", "Normalizers", "CRMModel"]
         ),
         .testTarget(
             name: "OwnershipTests",
