@@ -32,7 +32,7 @@ struct DocsTests {
     static func repositoryTextFiles() -> [String] {
         let skipped: Set<String> = [".build", ".git", "Fixtures", "Vectors"]
         var files: [String] = []
-        for top in ["Sources", "Tests", "config", "topics", "scripts", "docs", "sanitizers"] {
+        for top in ["Sources", "Tests", "config", "topics", "scripts", "docs", "sanitizers", "ops"] {
             let root = "\(repositoryRoot)/\(top)"
             guard let walker = FileManager.default.enumerator(atPath: root) else { continue }
             while let relative = walker.nextObject() as? String {
@@ -71,7 +71,7 @@ struct DocsTests {
         for path in Self.repositoryTextFiles() {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
             let source = String(path.dropFirst(repositoryRoot.count + 1))
-            // `docs/contract.md#identity` written anywhere (code comments, YAML comments, the README).
+            // `docs/contract.md#identity` written anywhere (code comments, YAML, alert runbook URLs, the README).
             for match in try Self.matches(#"(?<![\w./])docs/([a-z][a-z0-9-]*\.md)(?:#([a-z0-9_-]+))?"#, in: text) {
                 try check(file: "\(repositoryRoot)/docs/\(match[1])", anchor: match[2], from: source)
             }
