@@ -53,7 +53,7 @@ let package = Package(
         // Golden records, crosswalk, identity indexes, outbox and offsets in SQLite (GRDB, WAL).
         // Depends on Dedup because it implements Dedup's IdentityLookup port (Dedup stays pure).
         .target(name: "Store", dependencies: ["CRMModel", "Dedup", .product(name: "GRDB", package: "GRDB.swift")]),
-        // Identity resolution (dedup tiers of DESIGN §4) and the fuzzy ranking of review candidates.
+        // Identity resolution (dedup tiers, docs/contract.md#identity) and the fuzzy ranking of review candidates.
         .target(name: "Dedup", dependencies: ["CRMModel", "Normalizers"], resources: [.copy("Resources")]),
         // Stage 3: per-field ownership policies (config/ownership.yml) resolving a golden record
         // as a pure function of the set of events applied to it.

@@ -6,7 +6,7 @@ import Logging
 import Kafka
 import Store
 
-/// Options every command accepts (DESIGN §7).
+/// Options every command accepts (docs/contract.md#command-line).
 struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "Config file (default: ./crmsync.yml when present; env CRMSYNC_CONFIG).")
     var config: String?
