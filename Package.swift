@@ -66,7 +66,7 @@ let package = Package(
         // Golden records, crosswalk, identity indexes, outbox and offsets in SQLite (GRDB, WAL).
         // Depends on Dedup because it implements Dedup's IdentityLookup port (Dedup stays pure).
         .target(name: "Store", dependencies: ["CRMModel", "Dedup", .product(name: "GRDB", package: "GRDB.swift")]),
-        // Identity resolution (dedup tiers of DESIGN §4) and the fuzzy ranking of review candidates.
+        // Identity resolution (dedup tiers, docs/contract.md#identity) and the fuzzy ranking of review candidates.
         .target(name: "Dedup", dependencies: ["CRMModel", "Normalizers"], resources: [.copy("Resources")]),
         // Stage 3: per-field ownership policies (config/ownership.yml) resolving a golden record
         // as a pure function of the set of events applied to it.
@@ -107,6 +107,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // `crmsync bench`'s parts that are not the command: the workload generator, the store
+        // ceiling, latency percentiles, /proc memory, the report and its SVG chart.
+        .target(
+            name: "Bench",
+            dependencies: ["Kafka", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // The command-line interface.
         .executableTarget(
             name: "crmsync",
@@ -124,6 +130,7 @@ let package = Package(
                 "DeadLetters",
                 "Operations",
                 "HTTPServer",
+                "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -133,7 +140,7 @@ let package = Package(
         // Routes librdkafka's C11 threads and locks through pthreads so ThreadSanitizer sees
         // them (see threads_shim.c); linked into test binaries only.
         .target(name: "CThreadsForSanitizers", path: "Tests/Support/CThreadsForSanitizers"),
-        // A seedable generator for test data, shared by the test targets.
+        // A seedable generator for test data, shared by the test targets and the bench workload.
         .target(name: "SeededRandom", path: "Tests/Support/SeededRandom"),
         .testTarget(
             name: "KafkaTests",
@@ -196,6 +203,10 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .testTarget(
+            name: "BenchTests",
+            dependencies: ["Bench", "Kafka", "Normalize", "Normalizers", "CRMModel"]
         ),
         .testTarget(
             name: "OwnershipTests",

@@ -2,7 +2,7 @@ import CRMModel
 import Crypto
 import Foundation
 
-/// One immutable audit event per applied write (DESIGN §5).
+/// One immutable audit event per applied write (docs/contract.md#audit-event).
 ///
 /// Each record's events form a hash chain: `hash` = SHA-256 over `prev_hash` and the event's
 /// canonical JSON (sorted keys, without `hash`), so editing, removing or reordering any event
@@ -14,7 +14,7 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         case restore
         case reviewResolved = "review_resolved"
         /// A soft-deleted record hard-deleted after the grace period by `crmsync purge` (an
-        /// extension of the DESIGN §5 list; the last event of the record's chain).
+        /// addition to the original operation list; the last event of the record's chain).
         case purge
     }
 

@@ -1,4 +1,4 @@
-/// One change to one record, in crmsync's canonical vocabulary (DESIGN §3).
+/// One change to one record, in crmsync's canonical vocabulary (docs/contract.md#canonical-envelope).
 ///
 /// Its `Codable` form *is* the canonical envelope platform teams publish
 /// (`topics/schemas/canonical-event.schema.json`): `event_id`, `source`, `system`, `type`,
@@ -129,7 +129,7 @@ extension CanonicalEvent: Codable {
     }
 }
 
-/// The identity keys dedup matches on (DESIGN §4, tiers 2–4), computed once by normalize.
+/// The identity keys dedup matches on (docs/contract.md#identity, tiers 2–4), computed once by normalize.
 /// Each is nil when the value is absent, invalid or blocked (`test@test.com`, `0000000000`, …).
 public struct MatchKeys: Sendable, Hashable, Codable {
     /// Tier 2: provider-aware email match key (Gmail dots and `+tag` removed, …).

@@ -8,7 +8,7 @@ public enum PipelineStage: String, Sendable, Hashable, CaseIterable, Codable {
 
 /// A permanent, input-caused failure: the event can never be applied as it was sent.
 ///
-/// Its fields are exactly what the dead-letter headers of DESIGN §6 carry
+/// Its fields are exactly what the dead-letter headers carry (docs/contract.md#dead-letters)
 /// (`crmsync.error.class`, `crmsync.error.stage`, `crmsync.error.message`), so the
 /// `errorClass` raw values are a stable, public contract: never rename one.
 public struct EventError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-/// The kinds of golden record crmsync keeps (DESIGN §3).
+/// The kinds of golden record crmsync keeps (docs/contract.md#entities-and-actions).
 public enum Entity: String, Sendable, Hashable, CaseIterable, Codable {
     /// A person: Salesforce Lead or Contact, HubSpot contact, Stripe customer, Segment user.
     case contact
@@ -86,7 +86,7 @@ public struct EventType: Sendable, Hashable, Codable, CustomStringConvertible, R
     }
 }
 
-/// Which kind of system published the event; decides field ownership (DESIGN §8).
+/// Which kind of system published the event; decides field ownership (docs/contract.md#shipped-ownership-map).
 public enum Source: String, Sendable, Hashable, CaseIterable, Codable {
     case crm
     case map
@@ -95,7 +95,7 @@ public enum Source: String, Sendable, Hashable, CaseIterable, Codable {
     case enrichment
 }
 
-/// Lifecycle stages in their canonical order (DESIGN §3); `disqualified` is CRM-only and
+/// Lifecycle stages in their canonical order (docs/contract.md#fields); `disqualified` is CRM-only and
 /// sits outside the order.
 public enum LifecycleStage: String, Sendable, Hashable, CaseIterable, Codable {
     case subscriber

@@ -41,7 +41,7 @@ public struct FieldDefinition: Sendable, Hashable {
     }
 }
 
-/// Every canonical field name of DESIGN §3, with its kind and the entities that carry it.
+/// Every canonical field name (docs/contract.md#fields), with its kind and the entities that carry it.
 ///
 /// This table is the single Swift source of truth; `topics/schemas/canonical-event.schema.json`
 /// must list the same names and JSON types (a test checks that they agree).
@@ -53,7 +53,7 @@ public enum FieldCatalogue {
     /// Longest `<name>` of a `usage.<name>` field.
     public static let maxUsageNameLength = 64
 
-    /// Fields of people and companies (contacts and accounts), in DESIGN order.
+    /// Fields of people and companies (contacts and accounts; docs/contract.md#fields).
     public static let partyFields: [FieldDefinition] = [
         .init("email", .email),
         .init("first_name", .name),
@@ -87,7 +87,7 @@ public enum FieldCatalogue {
         .init("owner", .text),
     ]
 
-    /// Fields of deals, in DESIGN order.
+    /// Fields of deals (docs/contract.md#fields).
     public static let dealFields: [FieldDefinition] = [
         .init("name", .text),
         .init("stage", .picklist),

@@ -1,4 +1,4 @@
-/// Who set a resolved value and which rule let it stand (`provenance` of DESIGN §5).
+/// Who set a resolved value and which rule let it stand (`provenance` in docs/contract.md#golden-record).
 public struct Provenance: Sendable, Hashable, Codable {
     public var source: Source
     public var system: String

@@ -2,7 +2,7 @@ import ConfigFiles
 import Foundation
 import Kafka
 
-/// Logical topic roles of DESIGN §2; each has a default name that config may override.
+/// Logical topic roles (docs/contract.md#topics); each has a default name that config may override.
 public enum TopicRole: String, Sendable, Hashable, CaseIterable, Codable {
     case crm, map, billing, product
     case golden, audit, review, dlq
@@ -28,7 +28,7 @@ public enum TopicRole: String, Sendable, Hashable, CaseIterable, Codable {
 /// Everything crmsync reads from `crmsync.yml`, the `CRMSYNC_*` environment and flags.
 ///
 /// Precedence, lowest to highest: built-in defaults, the config file, the environment,
-/// command-line flags (DESIGN §7).
+/// command-line flags (docs/operations.md#precedence).
 public struct CrmsyncConfiguration: Sendable, Hashable {
     /// `host:port,...` of the Kafka cluster.
     public var brokers: String = "localhost:9092"
@@ -48,7 +48,7 @@ public struct CrmsyncConfiguration: Sendable, Hashable {
     public var logLevel: String = "info"
     /// Normalize stage settings.
     public var normalize = NormalizeSettings()
-    /// Backoff of transient-failure retries (DESIGN §6).
+    /// Backoff of transient-failure retries (docs/contract.md#transient-failures).
     public var retry = RetrySettings()
     /// Log line format: `text` (human) or `json` (one object per line).
     public var logFormat: LogFormat = .text

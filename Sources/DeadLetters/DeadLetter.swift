@@ -1,7 +1,7 @@
 import CRMModel
 import Kafka
 
-/// Header names a dead letter carries (DESIGN §6). All values are UTF-8 text; numbers are
+/// Header names a dead letter carries (docs/contract.md#dead-letters). All values are UTF-8 text; numbers are
 /// decimal. These names are a public contract: tools filter and replay by them.
 public enum DeadLetterHeader {
     public static let errorClass = "crmsync.error.class"

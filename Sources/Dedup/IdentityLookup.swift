@@ -4,7 +4,7 @@ import CRMModel
 /// The id of a golden record (`c-…`, `a-…`, `d-…`); see ``GoldenIDs``.
 public typealias GoldenID = String
 
-/// One identifier a record can be found by (DESIGN §4 tiers 2–4, plus the review blocking key).
+/// One identifier a record can be found by (docs/contract.md#identity tiers 2–4, plus the review blocking key).
 ///
 /// Values are already normalized match keys: the normalize stage computed them, and blocked
 /// values never reach here (they arrive as nil in ``MatchKeys``).

@@ -1,7 +1,7 @@
 import CRMModel
 import Normalizers
 
-/// How a record was found (DESIGN §4 tiers; accounts use the company domain at tier 2).
+/// How a record was found (docs/contract.md#identity tiers; accounts use the company domain at tier 2).
 public enum MatchTier: Int, Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     case crosswalk = 1
     case email = 2
@@ -67,7 +67,7 @@ public struct ScoredCandidate: Sendable, Hashable, Codable {
     }
 }
 
-/// An event held for review: the whole event waits (DESIGN §6 outcome `review`).
+/// An event held for review: the whole event waits (outcome `review`, docs/contract.md#accounting-identity).
 public struct IdentityReview: Sendable, Hashable {
     public var reason: IdentityReviewReason
     /// Best first (score descending, then golden id).
@@ -148,8 +148,8 @@ public struct IdentityPolicy: Sendable, Hashable {
     /// Most candidates attached to one review request.
     public var maxReviewCandidates: Int = 10
     /// Systems where one person legitimately has several ids (e.g. one Stripe customer per
-    /// checkout). Elsewhere two different ids of one system are two people (DESIGN §4: "higher-tier
-    /// keys both present and differ").
+    /// checkout). Elsewhere two different ids of one system are two people (docs/contract.md#identity:
+    /// stronger keys both present and different).
     public var systemsWithSeveralIDsPerPerson: Set<String> = []
     /// Names veto a tier-2/3 join when both sides have first and last names that cannot be one
     /// person (two colleagues behind one switchboard, spouses sharing an address).
@@ -158,7 +158,7 @@ public struct IdentityPolicy: Sendable, Hashable {
     public init() {}
 }
 
-/// Write-time identity resolution (DESIGN §4): pure and synchronous; all I/O goes through the
+/// Write-time identity resolution (docs/contract.md#identity): pure and synchronous; all I/O goes through the
 /// ``IdentityLookup`` (the store's transaction).
 ///
 /// Tiers: (1) crosswalk, (2) email match key (accounts: company domain), (3) phone, (4) first +

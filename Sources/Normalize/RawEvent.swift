@@ -28,7 +28,7 @@ public struct RawEvent: Sendable {
     }
 }
 
-/// The payload formats a source topic accepts (DESIGN §3).
+/// The payload formats a source topic accepts (docs/contract.md#choosing-the-format).
 public enum InputFormat: String, Sendable, Hashable, CaseIterable {
     /// crmsync's own envelope, `topics/schemas/canonical-event.schema.json`.
     case canonical

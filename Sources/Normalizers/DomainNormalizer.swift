@@ -1,7 +1,7 @@
 import CRMModel
 
-/// Company domains, the key accounts are matched by (DESIGN §3: "account (company, keyed by
-/// normalized domain)"). Always the registrable domain: `shop.acme.co.uk` → `acme.co.uk`.
+/// Company domains, the key accounts are matched by (docs/contract.md#entities-and-actions: an
+/// account is a company, matched by its normalized domain). Always the registrable domain: `shop.acme.co.uk` → `acme.co.uk`.
 public enum DomainNormalizer {
     /// Company domain from an email address: nil for free-mail providers (gmail, yahoo, outlook, hotmail, aol, icloud, gmx, web.de, yandex, proton, ... a committed list).
     ///

@@ -13,7 +13,7 @@ public struct NormalizedEmail: Sendable, Hashable {
     }
 }
 
-/// E-mail addresses: validation, the stored form, and the dedup match key (DESIGN §4).
+/// E-mail addresses: validation, the stored form, and the dedup match key (docs/contract.md#normalize).
 ///
 /// Policy (what is accepted):
 /// - one `@`; the local part is a dot-atom (RFC 5322 atext and single dots, no leading/trailing

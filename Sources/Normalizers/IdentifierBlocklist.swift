@@ -1,4 +1,4 @@
-/// Identifier values that must never serve as match keys (DESIGN §4): placeholders people type
+/// Identifier values that must never serve as match keys (docs/contract.md#normalize): placeholders people type
 /// into required CRM fields (`test@test.com`, `null`, `n/a`, `unknown`), reserved test domains,
 /// and dummy phone numbers (all zeros, all the same digit).
 ///

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Person names: tidy whitespace, never re-case (DESIGN §4: "McDonald", "van der Berg", "O'Neil"
+/// Person names: tidy whitespace, never re-case (docs/contract.md#normalize: "McDonald", "van der Berg", "O'Neil"
 /// and "DJ" stay as typed).
 public enum NameNormalizer {
     /// Trim, collapse inner whitespace (incl. tabs, NBSP, newlines) to one space, keep casing as typed. nil when empty.

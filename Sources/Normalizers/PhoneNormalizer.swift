@@ -30,7 +30,7 @@ public struct NormalizedPhone: Sendable, Hashable {
     }
 }
 
-/// Phone numbers → E.164 with a default region for numbers written nationally (DESIGN §4).
+/// Phone numbers → E.164 with a default region for numbers written nationally (docs/contract.md#normalize).
 ///
 /// Our own implementation over a small metadata table (``supportedRegions``: NANP (US, CA), GB,
 /// DE, FR, ES, IT, NL, IN, JP, AU, BR, MX). Policy:

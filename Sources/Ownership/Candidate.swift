@@ -157,7 +157,7 @@ extension Candidate {
     }
 }
 
-/// The orderings of DESIGN §4, each total, with source priority as the first tie-break.
+/// The orderings of docs/contract.md#ownership, each total, with source priority as the first tie-break.
 struct CandidateOrder: Sendable {
     let priority: @Sendable (Source) -> Int
 

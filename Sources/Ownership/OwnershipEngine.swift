@@ -2,7 +2,7 @@ import CRMModel
 import Foundation
 
 /// Applies events to a record's ``RecordPolicyState`` under an ``OwnershipPolicy`` and resolves
-/// the golden record's fields (DESIGN §4 ownership-resolve). Pure and synchronous.
+/// the golden record's fields (docs/contract.md#ownership). Pure and synchronous.
 ///
 /// The resolved record is a pure function of the **set** of events applied: the history keeps,
 /// per field, one winning candidate per slot (source × ordering × tag), each slot a semilattice

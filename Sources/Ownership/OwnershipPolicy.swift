@@ -2,7 +2,7 @@ import CRMModel
 import ConfigFiles
 import Foundation
 
-/// The per-field policies of DESIGN §4 (`policy:` in `config/ownership.yml`).
+/// The per-field policies of docs/contract.md#ownership (`policy:` in `config/ownership.yml`).
 public enum PolicyKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// The owners' latest value wins; other sources per ``FieldRule/others``.
     case owner
@@ -116,7 +116,7 @@ public struct OwnershipPolicy: Sendable, Hashable {
         return match?.value ?? defaultRule
     }
 
-    /// The shipped default map (DESIGN §8), parsed from the text embedded in this module, which a
+    /// The shipped default map (docs/contract.md#shipped-ownership-map), parsed from the text embedded in this module, which a
     /// test keeps byte-identical to `config/ownership.yml`. Embedded rather than read from the repo
     /// path so the binary works from any working directory and needs no resource bundle.
     public static let `default`: OwnershipPolicy = {
@@ -185,7 +185,7 @@ public struct OwnershipPolicy: Sendable, Hashable {
                 wildcards[prefix] = try parseRule(reader, field: (name, .number))
             } else {
                 guard let kind = FieldCatalogue.kind(of: name) else {
-                    throw reader.error("unknown field (not in the canonical field catalogue of DESIGN §3)")
+                    throw reader.error("unknown field (not in the canonical field catalogue, docs/contract.md#fields)")
                 }
                 fields[name] = try parseRule(reader, field: (name, kind))
             }

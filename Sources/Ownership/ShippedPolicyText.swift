@@ -3,7 +3,7 @@
 extension OwnershipPolicy {
     /// The text of the shipped `config/ownership.yml`.
     public static let shippedText: String = #"""
-# crmsync: who owns each field of a golden record (DESIGN §4 ownership-resolve, §8 default map).
+# crmsync: who owns each field of a golden record (docs/contract.md#ownership, docs/contract.md#shipped-ownership-map).
 #
 # Every policy is defined on event time (occurred_at), never on arrival order, so a record's fields
 # are a pure function of the SET of events applied to it. A null never erases a value. Loading fails
@@ -18,7 +18,7 @@ extension OwnershipPolicy {
 #   default: { policy: ... }   # optional: the rule for fields not listed (last-write-wins if absent)
 #   fields:
 #     <field>: { policy: <policy>, <options> }
-#       <field> is a canonical field name of DESIGN §3 (the CRMModel field catalogue), or the
+#       <field> is a canonical field name (docs/contract.md#fields; the CRMModel field catalogue), or the
 #       wildcard `usage.*` (every product-usage counter). One entry covers the field on every entity
 #       that has it (`owner` is the account owner and the deal owner).
 #

@@ -41,7 +41,7 @@ public protocol BatchWriter: Sendable {
     func raiseOffsetAlarm(_ alarm: OffsetAlarm) throws
 }
 
-/// A partition whose stored position is no longer in the log (DESIGN §6: an alarm and a log line
+/// A partition whose stored position is no longer in the log (docs/contract.md#offset-out-of-range: an alarm and a log line
 /// naming the lost range, never a silent jump).
 public struct OffsetAlarm: Sendable, Hashable, CustomStringConvertible {
     public var partition: TopicPartition

@@ -4,7 +4,7 @@ import Foundation
 import Kafka
 import Store
 
-/// CloudEvents 1.0 binary-mode headers (`ce_*`) for every output record (DESIGN §5).
+/// CloudEvents 1.0 binary-mode headers (`ce_*`) for every output record (docs/contract.md#output-documents).
 enum CloudEvents {
     static let source = "urn:crmsync"
 

@@ -43,7 +43,7 @@ public final class Processor: Sendable {
         // The store holds the truth; Kafka's committed offsets are only for lag dashboards.
         consumerSettings.kafka["enable.auto.commit"] = "true"
         consumerSettings.kafka["enable.auto.offset.store"] = "false"
-        // Never jump silently when a stored offset has expired (DESIGN §6): librdkafka stops the
+        // Never jump silently when a stored offset has expired (docs/contract.md#offset-out-of-range): librdkafka stops the
         // partition and reports it; `recover(_:)` raises the alarm and restarts it. Partitions
         // the store has never consumed start from the beginning (StoreOffsetsListener).
         consumerSettings.kafka["auto.offset.reset"] = "error"

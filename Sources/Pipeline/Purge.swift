@@ -26,7 +26,7 @@ public struct PurgeReport: Sendable, Hashable {
 }
 
 extension WriteStage {
-    /// Hard-deletes records soft-deleted before `cutoff` (DESIGN §4: nothing is hard-deleted by
+    /// Hard-deletes records soft-deleted before `cutoff` (docs/contract.md#deletes-and-purge: nothing is hard-deleted by
     /// sync; `crmsync purge` removes them after the grace period), `batchSize` records per
     /// transaction, so a running `crmsync run` waits at most one short batch for the store.
     ///

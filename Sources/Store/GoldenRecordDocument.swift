@@ -2,7 +2,7 @@ import CRMModel
 import Dedup
 import Foundation
 
-/// The golden record document of DESIGN §5 (`golden.records.v1` and `crmsync records get --json`):
+/// The golden record document (docs/contract.md#golden-record; `golden.records.v1` and `crmsync records get --json`):
 /// `{"id", "entity", "version", "fields", "provenance", "external_ids", "consent", "deleted_at",
 /// "merged_into", "updated_at"}`. Null members are written as `null`, never omitted.
 public struct GoldenRecordDocument: Sendable, Hashable, Encodable {

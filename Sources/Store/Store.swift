@@ -166,7 +166,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
-    /// Whether retrying later can succeed (DESIGN §6: transient failures are retried, never dead-lettered).
+    /// Whether retrying later can succeed (docs/contract.md#transient-failures: retried, never dead-lettered).
     public var isTransient: Bool { kind == .busy || kind == .diskFull }
 
     public var description: String { "store \(kind.rawValue): \(message)" }

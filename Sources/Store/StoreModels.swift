@@ -40,7 +40,7 @@ public struct GoldenRecord: Sendable, Hashable {
     }
 }
 
-/// What became of an input event (DESIGN §6 accounting identity).
+/// What became of an input event (docs/contract.md#accounting-identity).
 public enum EventOutcome: String, Sendable, Hashable, CaseIterable, Codable {
     case applied
     case duplicate
@@ -284,7 +284,7 @@ public struct ParkedOutboxEntry: Sendable, Hashable {
 /// where alarms are counted and shown).
 public struct Alarm: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
-        /// Source data expired (or the log was truncated) before it was read (DESIGN §6).
+        /// Source data expired (or the log was truncated) before it was read (docs/contract.md#offset-out-of-range).
         case offsetOutOfRange = "offset_out_of_range"
     }
 

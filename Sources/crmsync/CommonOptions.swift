@@ -7,7 +7,7 @@ import Kafka
 import Operations
 import Store
 
-/// Options every command accepts (DESIGN §7).
+/// Options every command accepts (docs/contract.md#command-line).
 struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "Config file (default: ./crmsync.yml when present; env CRMSYNC_CONFIG).")
     var config: String?

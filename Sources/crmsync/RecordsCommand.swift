@@ -35,7 +35,7 @@ struct RecordsCommand: AsyncParsableCommand {
         @Option(help: "An external id as SYSTEM:ID, e.g. salesforce:0035e00000AbCdE.")
         var external: String?
 
-        @Flag(help: "Print the DESIGN §5 golden record document (plus \"merges\") as JSON.")
+        @Flag(help: "Print the golden record document (docs/contract.md#golden-record) plus \"merges\" as JSON.")
         var json = false
 
         func run() async throws {

@@ -4,7 +4,7 @@ import CrmsyncConfig
 import Foundation
 import Store
 
-/// `crmsync stats`: the accounting identity and record counts (DESIGN §6, §7).
+/// `crmsync stats`: the accounting identity and record counts (docs/contract.md#accounting-identity).
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",

@@ -64,7 +64,7 @@ struct AuditChainTests {
         #expect(AuditVerifier.verify(duplicated).contains { $0.problem.contains("two different events") })
     }
 
-    @Test("the published document has the DESIGN §5 keys")
+    @Test("the published document has the keys of docs/contract.md#audit-event")
     func document() throws {
         let event = chain("g-9", length: 1)[0]
         let json = try #require(try JSONSerialization.jsonObject(with: Data(event.jsonBytes())) as? [String: Any])

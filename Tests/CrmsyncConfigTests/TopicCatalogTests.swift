@@ -9,7 +9,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
 @Suite("Topics as code")
 struct TopicCatalogTests {
-    @Test("topics/ defines the eight topics of DESIGN §2 with their retention and cleanup policies")
+    @Test("topics/ defines the eight topics of docs/contract.md#topics with their retention and cleanup policies")
     func shippedDefinitions() throws {
         let definitions = try TopicCatalog.load(directory: "\(repositoryRoot)/topics", configuration: CrmsyncConfiguration())
         let byName = Dictionary(uniqueKeysWithValues: definitions.map { ($0.specification.name, $0.specification) })

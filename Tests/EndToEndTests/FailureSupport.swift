@@ -102,7 +102,7 @@ enum FailureSupport {
 
     static func events(_ stats: [String: Any]) -> [String: Int] { stats["events"] as? [String: Int] ?? [:] }
 
-    /// The accounting identity of DESIGN §6.
+    /// The accounting identity (docs/contract.md#accounting-identity).
     static func identityHolds(_ stats: [String: Any]) -> Bool {
         let e = events(stats)
         return e["total"] == (e["applied"] ?? 0) + (e["duplicate"] ?? 0) + (e["review"] ?? 0) + (e["dead_lettered"] ?? 0)

@@ -4,7 +4,7 @@ import Kafka
 import Testing
 
 extension FailureModes {
-    /// DESIGN §6: data that expired before it was read is an alarm and a log line naming the lost
+    /// docs/contract.md#offset-out-of-range: data that expired before it was read is an alarm and a log line naming the lost
     /// range, never a silent jump. The dev broker (librdkafka's mock) ignores retention, but trims
     /// the head of a partition holding more than 5 MB — exactly what retention does to a consumer
     /// that fell behind — so the test makes the processor fall behind by 5 MB while it is stopped.

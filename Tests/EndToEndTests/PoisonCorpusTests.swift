@@ -4,7 +4,7 @@ import Kafka
 import Testing
 
 /// A generated corpus of malformed messages across the four source topics, interleaved with
-/// valid traffic, through one `crmsync run` (issue 6, DESIGN §6).
+/// valid traffic, through one `crmsync run` (issue 6, docs/contract.md#permanent-failures).
 struct PoisonCorpus {
     /// One input: the record to produce and the error class it must be dead-lettered with
     /// (nil: a valid event that must be applied).
@@ -224,7 +224,7 @@ extension FailureModes {
                 let sent = input.message
                 if letter.key != sent.key { mismatches.append("\(origin): key differs") }
                 if letter.value != sent.value { mismatches.append("\(origin): value differs (\(letter.value?.count ?? -1) vs \(sent.value?.count ?? -1) bytes)") }
-                // DESIGN §6 names the headers crmsync adds; all of them start with `crmsync.`.
+                // docs/contract.md#dead-letters names the headers crmsync adds; all of them start with `crmsync.`.
                 let original = headers.filter { !$0.name.hasPrefix("crmsync.") }
                 if original != sent.headers { mismatches.append("\(origin): original headers differ: \(original) vs \(sent.headers)") }
                 if headers.string("crmsync.error.class") != input.expectedClass {

@@ -4,7 +4,7 @@ import Kafka
 import Testing
 
 extension FailureModes {
-    /// DESIGN §6 transient failures through the binary: retried with backoff, never dead-lettered,
+    /// docs/contract.md#transient-failures through the binary: retried with backoff, never dead-lettered,
     /// never skipped; processing resumes once the fault clears.
     @Suite("Transient faults: broker outage and a locked store", .serialized, .timeLimit(.minutes(5)))
     struct TransientFaultTests {

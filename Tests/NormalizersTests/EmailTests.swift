@@ -29,7 +29,7 @@ import Testing
         ("jane+tag@me.com", "jane@me.com"),                     // not folded into icloud.com
         ("jane.doe+tag@mac.com", "jane.doe@mac.com"),
         ("jane.doe+tag@acme.com", "jane.doe+tag@acme.com"),     // custom domain: untouched
-        ("jane.doe+tag@yahoo.com", "jane.doe+tag@yahoo.com"),   // not in the DESIGN §4 list
+        ("jane.doe+tag@yahoo.com", "jane.doe+tag@yahoo.com"),   // not in the docs/contract.md#normalize list
         ("+tag@gmail.com", "+tag@gmail.com"),                   // nothing before the tag: keep
         ("x.y.z@gmail.com", "xyz@gmail.com"),
     ])

@@ -4,7 +4,7 @@ import PropertyBased
 import Testing
 @testable import Ownership
 
-/// Properties of DESIGN §4: a record is a pure function of the set of events applied to it.
+/// Properties of docs/contract.md#ownership: a record is a pure function of the set of events applied to it.
 @Suite struct OwnershipPropertyTests {
     let engine = OwnershipEngine(policy: .default)
     /// Each integer expands into one random event (see `RandomEvents`); arrays shrink well.

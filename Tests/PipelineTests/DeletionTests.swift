@@ -5,7 +5,7 @@ import PropertyBased
 import Store
 import Testing
 
-/// Deletes and restores through the write stage, decided on event time (DESIGN §4: the record is
+/// Deletes and restores through the write stage, decided on event time (docs/contract.md#deletes-and-purge: the record is
 /// a pure function of the set of events applied), audited only when the deleted state flips.
 @Suite struct WriteStageDeletionTests {
     static let create = canonical("sf-1", source: "crm", system: "salesforce", type: "contact.upserted", at: "2026-11-01T09:00:00Z",

@@ -6,7 +6,7 @@ import Pipeline
 import Store
 import Testing
 
-/// DESIGN §6 / issue 6: a full disk is a transient failure, retried, never a dead letter.
+/// docs/contract.md#transient-failures / issue 6: a full disk is a transient failure, retried, never a dead letter.
 @Suite struct DiskFullTests {
     func batch(_ count: Int) -> [ConsumerMessage] {
         (0..<count).map { index in

@@ -300,7 +300,7 @@ struct OperationTests {
         } throws: { ($0 as? StoreError)?.kind == .invalidMerge }
     }
 
-    @Test("the golden record document has every DESIGN §5 member, nulls included")
+    @Test("the golden record document has every member of docs/contract.md#golden-record, nulls included")
     func document() throws {
         try store.write { tx throws in
             try tx.insertRecord(GoldenRecord(id: "c-1", entity: .contact, version: 0, fields: ["email": .string("a@acme.com")],
