@@ -238,5 +238,42 @@ extension FailureModes {
             #expect(Set(letters.compactMap(\.value)) == Set(sent.compactMap(\.value)), "the dead letters keep the original bytes")
             _ = await broker.stop()
         }
+
+        @Test("a second SIGTERM during a graceful shutdown that cannot finish (store locked) stops run at once with exit 130; nothing is lost")
+        func secondSignal() async throws {
+            let directory = try FailureSupport.temporaryDirectory("second-signal")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = directory.appendingPathComponent("second.sqlite").path
+            let config = try FailureSupport.writeConfig(in: directory)
+            let configText = try String(contentsOfFile: config, encoding: .utf8)
+            try Data((configText + "\nshutdown_timeout: 600\n").utf8).write(to: URL(fileURLWithPath: config))
+            let broker = try await DevBrokerProcess()
+            let first = (0..<4).map { ProducerMessage(topic: "crm.events.v1", key: Array("q-\($0)".utf8), value: FailureSupport.validEvent(source: "crm", system: "salesforce", id: "q-\($0)")) }
+            _ = try await FailureSupport.produce(first, to: broker.bootstrapServers)
+            let processor = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: 20, config: config)
+            _ = try await FailureSupport.awaitStats(store, processor: processor) { FailureSupport.events($0)["total"] == 4 }
+
+            // The store locked with a batch in hand: the batch cannot commit, so the graceful stop waits.
+            let lock = StoreLockHolder(path: store)
+            try await lock.acquire()
+            let more = (4..<8).map { ProducerMessage(topic: "crm.events.v1", key: Array("q-\($0)".utf8), value: FailureSupport.validEvent(source: "crm", system: "salesforce", id: "q-\($0)")) }
+            _ = try await FailureSupport.produce(more, to: broker.bootstrapServers)
+            #expect(await processor.waitForLine(containing: "transient failure, retrying batch") != nil)
+            kill(processor.process.processIdentifier, SIGTERM)
+            #expect(await processor.waitForLine(containing: "shutting down gracefully") != nil)
+            let started = ContinuousClock.now
+            #expect(await processor.signal(SIGTERM) == 130, "the second signal ends the process at once")
+            #expect(ContinuousClock.now - started < .seconds(3))
+            lock.release()
+
+            // As after a crash: a new run applies the uncommitted batch, each event once.
+            let again = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: 20, config: config)
+            let stats = try await FailureSupport.awaitStats(store, processor: again) {
+                FailureSupport.events($0)["total"] == 8 && FailureSupport.unsent($0) == 0
+            }
+            #expect(FailureSupport.events(stats) == ["total": 8, "applied": 8, "duplicate": 0, "review": 0, "dead_lettered": 0])
+            #expect(await again.signal(SIGTERM) == 0)
+            _ = await broker.stop()
+        }
     }
 }
