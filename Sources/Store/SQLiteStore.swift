@@ -55,9 +55,9 @@ public final class SQLiteStore: GoldenStore {
         guard state.applied == state.known else {
             let missing = state.known.subtracting(state.applied).sorted()
             let unknown = state.applied.subtracting(state.known).sorted()
-            throw StoreError(.schema, unknown.isEmpty
-                ? "\(path) needs migrations \(missing.joined(separator: ", ")) (start `crmsync run` once to apply them)"
-                : "\(path) was written by a newer crmsync (migrations \(unknown.joined(separator: ", ")))")
+            throw unknown.isEmpty
+                ? StoreError(.needsMigration, "\(path) needs migrations \(missing.joined(separator: ", ")) (start `crmsync run` once to apply them)")
+                : StoreError(.schema, "\(path) was written by a newer crmsync (migrations \(unknown.joined(separator: ", ")))")
         }
         return SQLiteStore(path: path, readOnlyPool: pool)
     }

@@ -141,6 +141,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case missingStore = "missing-store"
         /// The file is not a crmsync store, or its schema is newer/older than this binary's.
         case schema
+        /// The store is a crmsync store of an older schema: `crmsync run` applies the missing migrations.
+        case needsMigration = "needs-migration"
         /// SQLite busy or locked: retry with backoff.
         case busy
         /// The disk (or the database's size limit) is full: retry with backoff once space is freed.

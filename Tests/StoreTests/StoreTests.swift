@@ -57,6 +57,22 @@ struct MigrationTests {
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
+    @Test("a store awaiting a migration is told apart by its kind, not its message (dlq treats it as having no ledger)")
+    func storeAwaitingMigration() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("old.sqlite")
+        do {
+            let store = try SQLiteStore(path: path)
+            let last = try #require(SQLiteStore.migrationIdentifiers.last)
+            try store.writeRaw { db in try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [last]) }
+        }
+        #expect {
+            _ = try SQLiteStore.openForReading(path: path)
+        } throws: { error in
+            (error as? StoreError)?.kind == .needsMigration
+        }
+    }
+
     @Test("a store can be read after its writer closed (no -wal/-shm files left)")
     func readAfterWriterClosed() throws {
         let directory = try TemporaryDirectory()
