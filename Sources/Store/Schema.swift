@@ -200,6 +200,7 @@ enum Schema {
                 CREATE INDEX outbox_parked ON outbox(id) WHERE parked_at IS NOT NULL;
                 """)
         }
+        registerReviewPairMigration(&migrator)
         return migrator
     }
 }

@@ -19,6 +19,10 @@ public protocol GoldenStore: Sendable {
 /// Read access. Every method is an index lookup (the scaling test checks the query plans),
 /// except the operator summaries ``recordCounts()`` and ``outcomeCounts()``.
 public protocol StoreReader: IdentityLookup {
+    /// Near matches noted for a record (either side of the pair), best first.
+    func nearMatches(of id: GoldenID) throws -> [NearMatch]
+    /// How many near matches are noted in all.
+    func nearMatchCount() throws -> Int
     /// The record with this id, tombstones included.
     func record(_ id: GoldenID) throws -> GoldenRecord?
     /// The record with this id, or the survivor it was merged into.
@@ -72,6 +76,10 @@ public protocol StoreReader: IdentityLookup {
 
 /// Write access inside one transaction (``GoldenStore/write(_:)``).
 public protocol StoreTransaction: StoreReader {
+    /// Notes a near match of two records (a conflict scoring below the review threshold) once
+    /// per pair; returns whether it was new. See ``NearMatch``.
+    @discardableResult
+    func noteNearMatch(_ match: NearMatch) throws -> Bool
     /// Moves one event's count from one outcome to another (a held event approved later), so the
     /// accounting identity keeps counting every input exactly once.
     func moveOutcome(from old: EventOutcome, to new: EventOutcome, source: String, at time: Timestamp) throws

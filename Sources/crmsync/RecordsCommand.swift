@@ -62,10 +62,17 @@ struct RecordsCommand: AsyncParsableCommand {
                 } catch {
                     throw CLIFailure.other("store \(configuration.store): \(error)")
                 }
+                let nearMatches: [NearMatch]
+                do {
+                    nearMatches = try store.read { reader in try reader.nearMatches(of: found.document.id) }
+                } catch {
+                    throw CLIFailure.other("store \(configuration.store): \(error)")
+                }
                 if json {
-                    try printJSON(RecordJSON(document: found.document, merges: found.merges))
+                    try printJSON(RecordJSON(document: found.document, merges: found.merges, nearMatches: nearMatches))
                 } else {
                     printRecord(found.document, merges: found.merges, requested: found.requested)
+                    printNearMatches(nearMatches, of: found.document.id)
                 }
             }
         }
@@ -117,6 +124,14 @@ struct RecordsCommand: AsyncParsableCommand {
             }
             let document = GoldenRecordDocument(record: record, externalIDs: try reader.externalIDs(of: record.id))
             return (requestedID, document, try reader.merges(involving: record.id))
+        }
+
+        private func printNearMatches(_ matches: [NearMatch], of id: GoldenID) {
+            guard !matches.isEmpty else { return }
+            print("near matches (below the review threshold; not queued):")
+            for match in matches {
+                print("  \(match.other(than: id))  score \(match.score)  shares \(match.key); \(match.differingKey) differs  (event \(match.eventID))")
+            }
         }
 
         static func parseExternal(_ text: String) -> ExternalReference? {
@@ -180,12 +195,29 @@ struct RecordsCommand: AsyncParsableCommand {
 private struct RecordJSON: Encodable {
     let document: GoldenRecordDocument
     let merges: [MergeEntry]
+    let nearMatches: [NearMatch]
 
-    private enum Keys: String, CodingKey { case merges }
+    private enum Keys: String, CodingKey {
+        case merges
+        case nearMatches = "near_matches"
+    }
+
+    private struct NearMatchJSON: Encodable {
+        var golden_id: String
+        var score: Double
+        var key: String
+        var differing_key: String
+        var event_id: String
+        var noted_at: String
+    }
 
     func encode(to encoder: any Encoder) throws {
         try document.encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(merges, forKey: .merges)
+        try container.encode(nearMatches.map {
+            NearMatchJSON(golden_id: $0.other(than: document.id), score: $0.score, key: $0.key, differing_key: $0.differingKey,
+                          event_id: $0.eventID, noted_at: $0.notedAt.rfc3339)
+        }, forKey: .nearMatches)
     }
 }

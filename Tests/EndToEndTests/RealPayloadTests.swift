@@ -43,3 +43,32 @@ struct RealPayloadTests {
         await pipeline.stop()
     }
 }
+
+/// Issue 14 item 2 through the binary: a conflict below the review threshold is noted on the
+/// record (`records get`) and counted (`stats`), not queued.
+@Suite("Review queue: near matches noted and counted", .serialized, .timeLimit(.minutes(3)))
+struct NearMatchCLITests {
+    @Test("two colleagues behind one switchboard: one near match, no review")
+    func colleaguesAreNotedNotQueued() async throws {
+        let pipeline = try await LivePipeline(name: "near-match")
+        try await pipeline.send("crm.events.v1", key: "003N1", canonicalEvent(
+            "crm-n1", source: "crm", system: "salesforce", type: "contact.upserted", at: "2026-11-01T10:00:00Z", externalID: "003N1",
+            fields: #"{"email":"olga.petrova@initech-labs.com","first_name":"Olga","last_name":"Petrova","phone":"+1 415 555 0142"}"#))
+        try await pipeline.send("crm.events.v1", key: "003N2", canonicalEvent(
+            "crm-n2", source: "crm", system: "salesforce", type: "contact.upserted", at: "2026-11-01T11:00:00Z", externalID: "003N2",
+            fields: #"{"email":"bob.wu@initech-labs.com","first_name":"Bob","last_name":"Wu","phone":"+1 415 555 0142"}"#))
+        try await pipeline.waitUntilProcessed(2)
+        let stats = try await storeStats(pipeline.store)
+        #expect(stats["near_matches"] as? Int == 1)
+        let (reviews, _) = try await pipeline.json(["review", "list", "--json"])
+        #expect(reviews.status == 0)
+        #expect(!reviews.stdout.contains("conflict"), "a near match is not queued: \(reviews.stdout)")
+        let bob = try await pipeline.record("salesforce:003N2")
+        let olga = try await pipeline.record("salesforce:003N1")
+        let noted = bob?["near_matches"] as? [[String: Any]]
+        #expect(noted?.count == 1)
+        #expect(noted?.first?["golden_id"] as? String == olga?["id"] as? String)
+        #expect((noted?.first?["score"] as? Double).map { $0 > 0 && $0 < 0.8 } == true)
+        await pipeline.stop()
+    }
+}
