@@ -201,6 +201,7 @@ enum Schema {
                 """)
         }
         registerReviewPairMigration(&migrator)
+        registerStoreBindingMigration(&migrator)
         return migrator
     }
 }

@@ -15,10 +15,12 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the processor: consume the four source topics, keep the golden records, publish the outputs.",
         discussion: """
-        One active instance per store (a lock file next to it enforces this). SIGINT/SIGTERM shut
+        One active instance per store (a lock on the store file itself, whatever path names it). SIGINT/SIGTERM shut
         down gracefully: the current batch commits, the outbox is flushed, the consumer leaves the
         group. Exit codes: 0 clean shutdown, 1 unexpected failure, 2 bad configuration,
-        3 Kafka failure, 5 store failure or store already in use.
+        3 Kafka failure, 5 store failure or store already in use. The first run records the consumer
+        group and Kafka cluster in the store; another group or cluster is refused (exit 2) unless
+        --adopt.
         """
     )
 
@@ -27,16 +29,25 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Most source records applied per store transaction.")
     var batchSize: Int = 500
 
+    @Flag(help: "Take over a store recorded for another consumer group or Kafka cluster.")
+    var adopt = false
+
     func run() async throws {
         try await reportingFailures {
             let configuration = try common.load()
             let logger = Logger(label: "crmsync.run")
             guard (1...10_000).contains(batchSize) else { throw CLIFailure.usage("--batch-size must be between 1 and 10000") }
-            let lock = try StoreLock(storePath: configuration.store)
+            let lock = try StoreLock(storeFile: configuration.store)
             defer { lock.release() }
             let wiring = try Stages.processor(configuration, logger: logger) { $0.maxBatch = batchSize }
             let processor = wiring.processor
             let producer = wiring.producer
+            do {
+                _ = try await StoreBindingCheck.check(store: wiring.store, configuration: configuration, adopt: adopt, logger: logger)
+            } catch {
+                await producer.close()
+                throw error
+            }
             logger.notice("crmsync run: consuming \(wiring.settings.topics.joined(separator: ", ")) from \(configuration.brokers), store \(configuration.store)")
 
             let work = Task { try await processor.run() }
@@ -63,32 +74,5 @@ struct RunCommand: AsyncParsableCommand {
             await producer.close()
             logger.notice("crmsync run: stopped cleanly")
         }
-    }
-}
-
-/// An exclusive lock file next to the SQLite store: one `crmsync run` per store, one
-/// `crmsync dlq replay` per store.
-final class StoreLock {
-    private let descriptor: Int32
-    let path: String
-
-    /// - Parameters:
-    ///   - suffix: appended to the store path to name the lock file.
-    ///   - holder: what holds the lock, for the error message.
-    init(storePath: String, suffix: String = ".lock", holder: String = "`crmsync run`") throws {
-        path = storePath + suffix
-        descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw CLIFailure.store("cannot create the lock file \(path): \(String(cString: strerror(errno)))")
-        }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
-            throw CLIFailure.store("the store \(storePath) is in use by another \(holder) (lock \(path)); one at a time per store")
-        }
-    }
-
-    func release() {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
     }
 }
