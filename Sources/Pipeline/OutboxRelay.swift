@@ -54,6 +54,12 @@ public final class OutboxRelay: Sendable {
                 try await drain()
                 failures = 0
                 await waitForWake()
+            } catch let fatal as KafkaError where fatal.isFatal {
+                // The idempotent producer is unusable and retrying would never publish again:
+                // stop (the processor stops after its batch in flight); the rows stay in the
+                // outbox for the restarted process.
+                logger.critical("ALARM outbox relay: fatal producer error, stopping crmsync run: \(fatal)")
+                throw fatal
             } catch {
                 // Never give up: the rows stay in the outbox and are published once Kafka (or
                 // the store) is back. The processor keeps committing meanwhile; nothing is lost.

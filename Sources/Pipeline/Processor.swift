@@ -49,11 +49,35 @@ public final class Processor: Sendable {
     /// Consumes until the task running it is cancelled. That is the graceful shutdown: the
     /// current batch finishes and commits, the consumer leaves the group (so partitions move
     /// at once), and the outbox is drained.
+    ///
+    /// A relay that stops on its own (a fatal producer error: publishing cannot go on without
+    /// risking duplicates) stops consumption too: the batch in flight commits, the consumer
+    /// leaves, and `run()` throws the relay's error, so the process ends and is restarted
+    /// instead of growing an outbox nobody publishes.
     public func run() async throws {
         try consumer.subscribe(settings.topics)
         let relay = self.relay
-        let relayTask = Task { try await relay.run() }
+        let consuming = Task { try await self.consume() }
+        let relayTask = Task {
+            do {
+                try await relay.run()
+            } catch {
+                consuming.cancel()
+                throw error
+            }
+        }
         defer { relayTask.cancel() }
+        try await withTaskCancellationHandler {
+            try await consuming.value
+        } onCancel: {
+            consuming.cancel()
+        }
+        relayTask.cancel()
+        try await relayTask.value
+    }
+
+    /// The delivery loop, until cancelled (graceful stop) or a failure.
+    private func consume() async throws {
         do {
             delivery: while !Task.isCancelled {
                 switch try await consumer.nextDelivery(maxMessages: settings.maxBatch) {
@@ -74,8 +98,6 @@ public final class Processor: Sendable {
             throw error
         }
         await consumer.close()
-        relayTask.cancel()
-        try await relayTask.value
     }
 
     private func write(_ batch: [ConsumerMessage]) async throws {

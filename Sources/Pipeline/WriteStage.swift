@@ -113,7 +113,9 @@ public final class WriteStage: BatchWriter {
     private func processIsolated(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp) throws -> [EventOutcome] {
         do {
             return try tx.savepoint { try process(message, source: source, tx: tx, now: now) }
-        } catch let error as StoreError where error.isTransient {
+        } catch let error as StoreError where error.isTransient || error.kind == .corrupt {
+            // Transient: the whole batch is retried. Corrupt: nothing can be applied, so the
+            // processor stops (exit 5) rather than dead-letter every event that follows.
             throw error
         } catch let error as EventError {
             try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)

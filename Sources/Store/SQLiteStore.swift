@@ -138,7 +138,10 @@ public final class SQLiteStore: GoldenStore {
                 return StoreError(.diskFull, "\(context): \(error.message ?? "database or disk is full")")
             }
             if code == .SQLITE_NOTADB || code == .SQLITE_CORRUPT {
-                return StoreError(.schema, "\(context): not a crmsync store (\(error.message ?? "\(code)"))")
+                return StoreError(.corrupt, "\(context): not a crmsync store, or a corrupt one (\(error.message ?? "\(code)"))")
+            }
+            if code == .SQLITE_IOERR || code == .SQLITE_NOMEM {
+                return StoreError(.ioError, "\(context): \(error.message ?? "\(code)") (extended code \(error.extendedResultCode.rawValue))")
             }
             return StoreError(.sqlite, "\(context): \(error.message ?? "\(code)")")
         }

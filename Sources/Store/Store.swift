@@ -155,6 +155,11 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case busy
         /// The disk (or the database's size limit) is full: retry with backoff once space is freed.
         case diskFull = "disk-full"
+        /// An I/O error (SQLITE_IOERR, including SHMSIZE) or out of memory: retry with backoff.
+        case ioError = "io-error"
+        /// The database file is corrupt or not a database (SQLITE_CORRUPT, SQLITE_NOTADB):
+        /// nothing can be applied; the processor stops instead of dead-lettering every event.
+        case corrupt
         /// Any other SQLite error.
         case sqlite
         case notFound = "not-found"
@@ -177,7 +182,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether retrying later can succeed (DESIGN §6: transient failures are retried, never dead-lettered).
-    public var isTransient: Bool { kind == .busy || kind == .diskFull }
+    public var isTransient: Bool { kind == .busy || kind == .diskFull || kind == .ioError }
 
     public var description: String { "store \(kind.rawValue): \(message)" }
 }
