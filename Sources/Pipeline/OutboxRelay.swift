@@ -103,6 +103,11 @@ public final class OutboxRelay: Sendable {
             }
         }
         var failures = await reports.wait()
+        // A golden row a newer version of its key overtook must not be sent after it.
+        for id in GoldenOrder.superseded(records, failed: Set(failures.keys)) {
+            logger.notice("outbox record \(id): a newer version of its golden document was delivered first; not re-sent (superseded)")
+            failures[id] = nil
+        }
         // A broker refuses a whole produce request for one oversized record, and librdkafka does
         // not split it: before parking a row the broker refused, send it alone, in order.
         for id in failures.filter({ Self.isUndeliverable($0.value) && !refusedAlone.contains($0.key) }).keys.sorted() {

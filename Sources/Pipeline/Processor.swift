@@ -106,13 +106,14 @@ public final class Processor: Sendable {
         // partitions there. Every message of `batch` was fetched under the current assignment.
         var attempt = 0
         let partitions = Set(batch.map(\.topicPartition))
+        var paused: [TopicPartition] = []
         while true {
             do {
                 let writer = self.writer
                 let pending = batch
                 let result = try await executor.run { try writer.apply(pending) }
                 try consumer.storeOffsets(result.nextOffsets)
-                if attempt > 0 { try consumer.resume(Array(partitions)) }
+                if attempt > 0 { try consumer.resume(paused) }
                 relay.wake()
                 logger.info("batch committed", metadata: [
                     "records": "\(pending.count)",
@@ -121,9 +122,14 @@ public final class Processor: Sendable {
                 settings.onBatchCommitted?(result)
                 return
             } catch let failure as TransientFailure {
-                if attempt == 0 { try consumer.pause(Array(partitions)) }
+                // Every assigned partition pauses, so the polls that keep this member in its group
+                // during the backoff fetch nothing new.
+                if attempt == 0 {
+                    paused = Array(partitions.union(try consumer.assignment()))
+                    try consumer.pause(paused)
+                }
                 attempt += 1
-                try await sleepBeforeRetry(attempt: attempt, "batch of \(batch.count)", failure)
+                try await sleepBeforeRetry(attempt: attempt, "batch of \(batch.count)", failure, keepPolling: true)
             }
         }
     }
@@ -186,10 +192,17 @@ extension Processor {
     }
 
     /// Logs the transient failure and waits the backoff's delay for retry number `attempt` (1-based).
-    private func sleepBeforeRetry(attempt: Int, _ what: String, _ failure: any Error) async throws {
+    /// - Parameter keepPolling: poll (partitions paused) instead of sleeping, so a long failure
+    ///   does not exceed `max.poll.interval.ms` and get this member dropped from the group.
+    private func sleepBeforeRetry(attempt: Int, _ what: String, _ failure: any Error, keepPolling: Bool = false) async throws {
         let delay = settings.backoff.delay(attempt: attempt - 1)
         logger.warning("transient failure, retrying \(what) in \(delay) ms (attempt \(attempt)): \(failure)")
-        try await Task.sleep(nanoseconds: delay * 1_000_000)
+        if keepPolling {
+            try await consumer.keepPolling(for: .milliseconds(Int64(delay)))
+            try Task.checkCancellation()
+        } else {
+            try await Task.sleep(nanoseconds: delay * 1_000_000)
+        }
     }
 }
 
