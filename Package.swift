@@ -188,6 +188,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
+                "SeededRandom",
                 "Pipeline", "Store", "Ownership", "Audit", "CRMModel", "Dedup", "Kafka", "Normalize", "Normalizers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

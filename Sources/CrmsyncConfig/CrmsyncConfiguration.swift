@@ -56,6 +56,8 @@ public struct CrmsyncConfiguration: Sendable, Hashable {
     public var httpAddress: HTTPAddress?
     /// How long a graceful shutdown (SIGTERM/SIGINT) may take before the process stops at once.
     public var shutdownTimeoutSeconds: Int = 30
+    /// `identity:`: identity-resolution tunables.
+    public var identity = IdentitySettings()
     /// Where this configuration came from, for messages (`crmsync.yml`, `defaults`).
     public var origin: String = "defaults"
 
@@ -75,6 +77,14 @@ public struct CrmsyncConfiguration: Sendable, Hashable {
     public struct RetrySettings: Sendable, Hashable {
         public var baseMilliseconds: Int = 100
         public var capMilliseconds: Int = 30_000
+        public init() {}
+    }
+
+    /// `identity.review_threshold`: a conflict (two records sharing a key, kept apart by a
+    /// stronger differing one) whose fuzzy score is below this is noted on the record and counted
+    /// instead of queued for review.
+    public struct IdentitySettings: Sendable, Hashable {
+        public var reviewThreshold: Double = 0.8
         public init() {}
     }
 
@@ -196,7 +206,7 @@ public enum ConfigurationLoader {
     public static func apply(fileText: String, file: String, to configuration: inout CrmsyncConfiguration) throws(ConfigError) {
         let root = try YAMLReader(text: fileText, file: file)
         let sections = try root.mapping(knownKeys: ["brokers", "store", "group_id", "kafka", "topics", "topics_dir", "ownership", "log_level", "normalize", "retry",
-                                                         "log_format", "http_addr", "shutdown_timeout"])
+                                                         "log_format", "http_addr", "shutdown_timeout", "identity"])
         if let brokers = sections["brokers"] {
             let value = try brokers.nonEmptyString()
             guard let normalized = normalizedBrokers(value) else {
@@ -281,6 +291,16 @@ public enum ConfigurationLoader {
             guard configuration.retry.capMilliseconds >= configuration.retry.baseMilliseconds else {
                 throw (keys["backoff_cap_ms"] ?? retry).error(
                     "backoff_cap_ms (\(configuration.retry.capMilliseconds)) must not be below backoff_base_ms (\(configuration.retry.baseMilliseconds))")
+            }
+        }
+        if let identity = sections["identity"] {
+            let keys = try identity.mapping(knownKeys: ["review_threshold"])
+            if let threshold = keys["review_threshold"] {
+                let text = try threshold.nonEmptyString()
+                guard let value = Double(text), (0...1).contains(value) else {
+                    throw threshold.error("expected a score between 0 and 1, found \"\(text)\"")
+                }
+                configuration.identity.reviewThreshold = value
             }
         }
         if let normalize = sections["normalize"] {

@@ -84,11 +84,17 @@ public struct IdentityConflict: Sendable, Hashable {
     public var key: IdentityKey
     /// What differs: `external_id:<system>`, `email`, or `name`.
     public var differingKey: String
+    /// The fuzzy score (0…1) of the record as the person the event describes
+    /// (``CandidateScorer/score(event:candidate:)``), and its reasons.
+    public var score: Double
+    public var reasons: [String]
 
-    public init(goldenID: GoldenID, key: IdentityKey, differingKey: String) {
+    public init(goldenID: GoldenID, key: IdentityKey, differingKey: String, score: Double = 0, reasons: [String] = []) {
         self.goldenID = goldenID
         self.key = key
         self.differingKey = differingKey
+        self.score = score
+        self.reasons = reasons
     }
 }
 
@@ -154,6 +160,11 @@ public struct IdentityPolicy: Sendable, Hashable {
     /// Names veto a tier-2/3 join when both sides have first and last names that cannot be one
     /// person (two colleagues behind one switchboard, spouses sharing an address).
     public var namesVetoJoins: Bool = true
+    /// A conflict (a record the event shares a key with but did not join, because a stronger
+    /// key differs) scoring at least this becomes a review request, one per pair of records;
+    /// below it, it is only noted on the record and counted (`crmsync stats`). Held events
+    /// (ambiguous or name-only matches) are always reviewed: they wait for a decision.
+    public var conflictReviewThreshold: Double = 0.8
 
     public init() {}
 }
@@ -289,12 +300,12 @@ public struct IdentityResolver: Sendable {
             // unresolved: the event is held.
             var unresolved = search.blocked.filter { $0.differingKey == Self.nameVeto }.map { ($0.identity, $0.tier) }
             var advisory = search.blocked.filter { $0.differingKey != Self.nameVeto }
-                .map { IdentityConflict(goldenID: $0.identity.id, key: $0.key, differingKey: $0.differingKey) }
+                .map { scoredConflict($0.identity, key: $0.key, differingKey: $0.differingKey, evidence: search.evidence) }
             if entity == .contact {
                 for (candidate, key) in try nameCompanyCandidates(keys: keys, entity: entity, evidence: search.evidence, lookup: lookup)
                 where !search.isJoined(candidate.id) {
                     if let differing = conflict(candidate, search.eventIdentity, at: .nameCompany) {
-                        advisory.append(IdentityConflict(goldenID: candidate.id, key: key, differingKey: differing))
+                        advisory.append(scoredConflict(candidate, key: key, differingKey: differing, evidence: search.evidence))
                     } else {
                         unresolved.append((candidate, .nameCompany))
                     }
@@ -312,7 +323,7 @@ public struct IdentityResolver: Sendable {
             let pairs = search.joined.map { ($0.0, $0.1) } + ambiguous.map { ($0.identity, $0.tier) }
             return held(.ambiguous, rank(pairs, evidence: search.evidence), proposedID, references, search.overShared)
         }
-        let conflicts = search.blocked.map { IdentityConflict(goldenID: $0.identity.id, key: $0.key, differingKey: $0.differingKey) }
+        let conflicts = search.blocked.map { scoredConflict($0.identity, key: $0.key, differingKey: $0.differingKey, evidence: search.evidence) }
         if search.joined.count == 1 {
             return resolution(.existing(strongest.id, tier: strongestTier), conflicts)
         }
@@ -321,6 +332,12 @@ public struct IdentityResolver: Sendable {
     }
 
     // MARK: Internals
+
+    private func scoredConflict(_ identity: RecordIdentity, key: IdentityKey, differingKey: String, evidence: CandidateEvidence) -> IdentityConflict {
+        let (score, reasons) = scorer.score(event: evidence, candidate: identity)
+        return IdentityConflict(goldenID: identity.id, key: key, differingKey: differingKey, score: score,
+                                reasons: reasons + ["shares \(key.kind.rawValue); \(differingKey) differs"])
+    }
 
     private func held(_ reason: IdentityReviewReason, _ candidates: [ScoredCandidate], _ proposedID: GoldenID,
                       _ references: [ExternalReference], _ overShared: [IdentityKey]) -> IdentityResolution {

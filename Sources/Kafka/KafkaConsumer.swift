@@ -425,6 +425,18 @@ public final class KafkaConsumer: Sendable {
         return batch.first
     }
 
+    /// Keeps this member in its group for `duration` while the application cannot take messages
+    /// (a transient failure, with its partitions paused): polls librdkafka — which resets the
+    /// `max.poll.interval.ms` clock and serves rebalances — instead of sleeping. Whatever
+    /// arrives is buffered for later (messages of paused partitions stay until resumed).
+    /// Returns early when the task is cancelled.
+    public func keepPolling(for duration: Duration) async throws(KafkaError) {
+        let deadline = ContinuousClock.now + duration
+        while ContinuousClock.now < deadline, !Task.isCancelled, !buffer.withLock({ $0.closed }) {
+            try await fetchBatch()
+        }
+    }
+
     /// Polls librdkafka on the consumer's queue: waits up to the poll timeout for the first
     /// message, then drains what is ready, up to `maxBatch`, into the buffer.
     private func fetchBatch() async throws(KafkaError) {

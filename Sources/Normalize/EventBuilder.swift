@@ -92,7 +92,7 @@ struct EventBuilder {
         deriveCompanyDomain(into: &fields, entity: draft.entity, websiteDomain: derivedWebsiteDomain,
                             emailIsUsable: identity.emailMatchKey != nil)
         let action = refinedAction(draft, fields: fields)
-        recordOptOutConsent(into: &fields, action: action, draft: draft)
+        applyActionMeaning(into: &fields, entity: draft.entity, action: action, draft: draft)
         // The actor is informational: a vendor's over-long one is shortened to the contract's limit.
         let actor = draft.actor.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(CanonicalAdapter.maxActorLength))) }
         let event = CanonicalEvent(
@@ -454,15 +454,37 @@ struct EventBuilder {
         return draft.action
     }
 
-    /// A vendor's opt-out change is also a consent fact (when, where, what) that travels with
-    /// the contact: withdrawing email consent on unsubscribe, granting it on an explicit re-subscribe.
-    private func recordOptOutConsent(into fields: inout [String: FieldValue], action: Action, draft: DraftEvent) {
-        guard draft.refinesAction, action == .unsubscribed || action == .consentChanged,
-              fields["consent"] == nil, case .bool(let optedOut)? = fields["email_opt_out"]
-        else { return }
-        fields["consent"] = .consent([ConsentRecord(
-            channel: "email", purpose: nil, granted: !optedOut, at: draft.occurredAt,
-            source: draft.source, system: draft.system)])
+    /// The action carries its meaning, whatever the adapter (DESIGN §4 `sticky`): an
+    /// `unsubscribed` event opts out of email (`email_opt_out = true`, whatever the fields said)
+    /// and withdraws email consent at `occurred_at`; a `consent_changed` event's email opt-out and
+    /// its email consent record (channel `email`, no purpose) each imply the other when only one
+    /// is given. The explicit re-consent is then the `consent_changed` granting email consent.
+    private func applyActionMeaning(into fields: inout [String: FieldValue], entity: Entity, action: Action, draft: DraftEvent) {
+        guard FieldCatalogue.kind(of: "email_opt_out", on: entity) != nil,
+              FieldCatalogue.kind(of: "consent", on: entity) != nil else { return }
+        func emailRecord(granted: Bool) -> ConsentRecord {
+            ConsentRecord(channel: "email", purpose: nil, granted: granted, at: draft.occurredAt, source: draft.source, system: draft.system)
+        }
+        var records: [ConsentRecord] = []
+        if case .consent(let given)? = fields["consent"] { records = given }
+        let emailConsent = records.last { $0.channel == "email" && $0.purpose == nil }
+        switch action {
+        case .unsubscribed:
+            fields["email_opt_out"] = .bool(true)
+            if emailConsent?.granted != false { records.append(emailRecord(granted: false)) }
+            fields["consent"] = .consent(records)
+        case .consentChanged:
+            if case .bool(let optedOut)? = fields["email_opt_out"] {
+                if emailConsent == nil {
+                    records.append(emailRecord(granted: !optedOut))
+                    fields["consent"] = .consent(records)
+                }
+            } else if let emailConsent {
+                fields["email_opt_out"] = .bool(!emailConsent.granted)
+            }
+        default:
+            return
+        }
     }
 
     private func matchKeys(_ event: CanonicalEvent, identity: Identity) -> MatchKeys {

@@ -1,4 +1,5 @@
 import CRMModel
+import Normalizers
 
 /// One vendor field → one canonical field. `vendorPath` may be dotted for nested objects
 /// (`Name.FirstName`, `address.country`, `company.name`).
@@ -10,6 +11,10 @@ public struct FieldMapping: Sendable, Hashable {
         self.vendorPath = vendorPath
         self.field = field
     }
+
+    /// The target of a vendor's full-name field: split into `first_name` and `last_name` by
+    /// ``FullNameSplitter`` (listed after the vendor's own first/last names, which win).
+    public static let fullName = "(full name)"
 }
 
 /// Vendor field names → canonical field names, as data: one table per vendor object.
@@ -127,12 +132,13 @@ public struct VendorFieldMap: Sendable {
             .init("hubspot_owner_id", "owner"),
             .init("notes_last_updated", "last_activity_at"),
         ],
-        // Stripe customer objects. `name` is a person or a company depending on the business,
-        // so it is mapped only when customers are accounts.
+        // Stripe customer objects. `name` is a person's full name when customers are contacts,
+        // the company's name when they are accounts.
         "stripe/customer:contact": [
             .init("email", "email"),
             .init("phone", "phone"),
             .init("address.country", "country"),
+            .init("name", FieldMapping.fullName),
         ],
         "stripe/customer:account": [
             .init("name", "company_name"),
@@ -154,6 +160,8 @@ public struct VendorFieldMap: Sendable {
             .init("industry", "industry"),
             .init("address.country", "country"),
             .init("plan", "plan"),
+            // The reserved `name` trait is the full name; firstName/lastName above win over its split.
+            .init("name", FieldMapping.fullName),
         ],
         "segment/group": [
             .init("name", "company_name"),
@@ -176,6 +184,13 @@ extension VendorFieldMap {
         for mapping in mappings(system: system, object: object) {
             guard let child = try node.descend(mapping.vendorPath) else { continue }
             if case .object = child.value { continue }
+            if mapping.field == FieldMapping.fullName {
+                // Only a text name is split; anything else is not a name and is left out.
+                guard case .string(let text) = child.value, let parts = FullNameSplitter.split(text) else { continue }
+                if let first = parts.first { fields.append(DraftField(name: "first_name", value: .typed(.string(first)), path: child.path)) }
+                fields.append(DraftField(name: "last_name", value: .typed(.string(parts.last)), path: child.path))
+                continue
+            }
             fields.append(DraftField(name: mapping.field, value: .json(child.value), path: child.path))
         }
         return fields

@@ -49,7 +49,8 @@ public struct OwnershipEngine: Sendable {
 
     /// The record resolved from a history.
     public func resolve(_ state: RecordPolicyState) -> ResolvedRecord {
-        var record = ResolvedRecord(consent: state.consentLog, deletedAt: state.deletedAt)
+        // Bounded here too: a state stored before the log was bounded still resolves small.
+        var record = ResolvedRecord(consent: RecordPolicyState.boundedConsentLog(state.consentLog), deletedAt: state.deletedAt)
         for (field, history) in state.fields {
             guard let (value, provenance) = resolveField(field, history) else { continue }
             record.fields[field] = value
@@ -172,6 +173,7 @@ public struct OwnershipEngine: Sendable {
                                               reason: lossReason(field, rule, offer.source, current)))
             }
         }
+        changes += consentHistory(offer, before: state, after: after)
         return Resolution(state: next, record: after, changes: changes, rejected: rejected, reviews: reviews,
                           stateChanged: next != state)
     }
@@ -374,6 +376,25 @@ public struct OwnershipEngine: Sendable {
         guard let newest = order.best(inputs, by: .latest) else { return nil }
         let total = inputs.reduce(Decimal(0)) { sum, candidate in sum + (candidate.value.numberValue ?? 0) }
         return (.number(total), Provenance(newest, rule: rule.name))
+    }
+
+    /// The consent log is bounded, so the audit trail carries the full history: a new consent
+    /// record the event offered that did not become effective (a field change shows those) is
+    /// reported as a `consent_history` change of its field.
+    func consentHistory(_ offer: Offer, before state: RecordPolicyState, after: ResolvedRecord) -> [FieldChange] {
+        var changes: [FieldChange] = []
+        for (field, value) in offer.fields.sorted(by: { $0.key < $1.key }) {
+            let rule = policy.rule(for: field)
+            guard rule.policy == .sticky, case .consent(let records) = value else { continue }
+            // Rejected records count as hidden: an event whose values were all rejected makes no
+            // audit event of its own, so the history change is what puts them in the trail.
+            var visible: [ConsentRecord] = []
+            if case .consent(let effective)? = after.fields[field] { visible += effective }
+            let hidden = records.filter { !state.consentLog.contains($0) && !visible.contains($0) }
+            guard !hidden.isEmpty else { continue }
+            changes.append(FieldChange(field: "\(field)_history", before: nil, after: .consent(hidden), rule: rule.name))
+        }
+        return changes
     }
 
     // MARK: Reasons

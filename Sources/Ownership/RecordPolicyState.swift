@@ -88,7 +88,7 @@ extension FieldHistory: Codable {
 public struct RecordPolicyState: Sendable, Hashable, Codable {
     /// Histories by canonical field name.
     public var fields: [String: FieldHistory]
-    /// Every distinct consent record ever applied (when, where, what), oldest first.
+    /// The bounded consent history (when, where, what), oldest first: see ``log(_:)``.
     public var consentLog: [ConsentRecord]
     /// The latest `deleted` event applied (see ``deletedAt``); absent in blobs without one.
     public var lastDelete: LifecycleMark?
@@ -113,16 +113,31 @@ public struct RecordPolicyState: Sendable, Hashable, Codable {
         case lastRestore = "last_restore"
     }
 
-    /// Adds consent records, keeping the log a sorted set (so it too is order-independent).
+    /// How many of the most recent consent records the log keeps (besides the latest one per
+    /// subject): the log travels in every golden document, so it must stay small. The full
+    /// history is in the audit trail (each record appears in the audit event that applied it).
+    public static let consentHistoryLimit = 20
+
+    /// Adds consent records, keeping the log a bounded sorted set (see ``boundedConsentLog(_:)``).
     mutating func log(_ records: [ConsentRecord]) -> Bool {
-        var changed = false
-        for record in records where !consentLog.contains(record) {
-            consentLog.append(record)
-            changed = true
-        }
-        if changed {
-            consentLog.sort { ($0.at, $0.orderKey) < ($1.at, $1.orderKey) }
-        }
-        return changed
+        var all = consentLog
+        for record in records where !all.contains(record) { all.append(record) }
+        let bounded = Self.boundedConsentLog(all)
+        guard bounded != consentLog else { return false }
+        consentLog = bounded
+        return true
+    }
+
+    /// The latest record per subject (channel + purpose) plus the ``consentHistoryLimit`` most
+    /// recent records, oldest first. A function of the set of records (ordered by `at`, then a
+    /// total key), and bounding a bounded log with more records gives the same as bounding all
+    /// of them at once, so the log stays order-independent.
+    static func boundedConsentLog(_ records: [ConsentRecord]) -> [ConsentRecord] {
+        let sorted = records.sorted { ($0.at, $0.orderKey) < ($1.at, $1.orderKey) }
+        var keep = Set(sorted.indices.suffix(consentHistoryLimit))
+        var latestOfSubject: [String: Int] = [:]
+        for (index, record) in sorted.enumerated() { latestOfSubject[record.subject] = index }
+        keep.formUnion(latestOfSubject.values)
+        return sorted.indices.filter(keep.contains).map { sorted[$0] }
     }
 }

@@ -14,7 +14,9 @@ public struct ResolvedRecord: Sendable, Hashable, Codable {
     public var fields: [String: FieldValue]
     /// One entry per key of ``fields``.
     public var provenance: [String: Provenance]
-    /// The consent log that travels with the contact (every distinct record, oldest first).
+    /// The consent history that travels with the contact, oldest first: the latest record per
+    /// channel + purpose plus the most recent ``RecordPolicyState/consentHistoryLimit`` (the full
+    /// history is in the audit trail).
     public var consent: [ConsentRecord]
     /// When the record was soft-deleted, if its latest delete is later than its latest restore.
     public var deletedAt: Timestamp?

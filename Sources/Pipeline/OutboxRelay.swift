@@ -63,6 +63,12 @@ public final class OutboxRelay: Sendable {
                 try await drain()
                 failures = 0
                 await waitForWake()
+            } catch let fatal as KafkaError where fatal.isFatal {
+                // The idempotent producer is unusable and retrying would never publish again:
+                // stop (the processor stops after its batch in flight); the rows stay in the
+                // outbox for the restarted process.
+                logger.critical("ALARM outbox relay: fatal producer error, stopping crmsync run: \(fatal)")
+                throw fatal
             } catch {
                 // Never give up: the rows stay in the outbox and are published once Kafka (or
                 // the store) is back. The processor keeps committing meanwhile; nothing is lost.
@@ -106,6 +112,11 @@ public final class OutboxRelay: Sendable {
             }
         }
         var failures = await reports.wait()
+        // A golden row a newer version of its key overtook must not be sent after it.
+        for id in GoldenOrder.superseded(records, failed: Set(failures.keys)) {
+            logger.notice("outbox record \(id): a newer version of its golden document was delivered first; not re-sent (superseded)")
+            failures[id] = nil
+        }
         // A broker refuses a whole produce request for one oversized record, and librdkafka does
         // not split it: before parking a row the broker refused, send it alone, in order.
         for id in failures.filter({ Self.isUndeliverable($0.value) && !refusedAlone.contains($0.key) }).keys.sorted() {

@@ -54,11 +54,37 @@ public final class Processor: Sendable {
     /// Consumes until the task running it is cancelled. That is the graceful shutdown: the
     /// current batch finishes and commits, the consumer leaves the group (so partitions move
     /// at once), and the outbox is drained.
+    ///
+    /// A relay that stops on its own (a fatal producer error: publishing cannot go on without
+    /// risking duplicates) stops consumption too: the batch in flight commits, the consumer
+    /// leaves, and `run()` throws the relay's error, so the process ends and is restarted
+    /// instead of growing an outbox nobody publishes.
     public func run() async throws {
         try consumer.subscribe(settings.topics)
         let relay = self.relay
-        let relayTask: Task<Void, any Error>? = settings.runsRelay ? Task { try await relay.run() } : nil
+        let consuming = Task { try await self.consume() }
+        // A relay that fails (a fatal producer error) stops the consumption too: nothing more is
+        // written that could not be published.
+        let relayTask: Task<Void, any Error>? = settings.runsRelay ? Task {
+            do {
+                try await relay.run()
+            } catch {
+                consuming.cancel()
+                throw error
+            }
+        } : nil
         defer { relayTask?.cancel() }
+        try await withTaskCancellationHandler {
+            try await consuming.value
+        } onCancel: {
+            consuming.cancel()
+        }
+        relayTask?.cancel()
+        try await relayTask?.value
+    }
+
+    /// The delivery loop, until stopped, cancelled or a failure.
+    private func consume() async throws {
         do {
             delivery: while !Task.isCancelled, !isStopping {
                 switch try await consumer.nextDelivery(maxMessages: settings.maxBatch) {
@@ -79,8 +105,6 @@ public final class Processor: Sendable {
             throw error
         }
         await consumer.close()
-        relayTask?.cancel()
-        try await relayTask?.value
     }
 
     /// The graceful stop: ``run()`` returns after the batch in hand commits (a batch waiting
@@ -99,13 +123,14 @@ public final class Processor: Sendable {
         // partitions there. Every message of `batch` was fetched under the current assignment.
         var attempt = 0
         let partitions = Set(batch.map(\.topicPartition))
+        var paused: [TopicPartition] = []
         while true {
             do {
                 let writer = self.writer
                 let pending = batch
                 let result = try await executor.run { try writer.apply(pending) }
                 try consumer.storeOffsets(result.nextOffsets)
-                if attempt > 0 { try consumer.resume(Array(partitions)) }
+                if attempt > 0 { try consumer.resume(paused) }
                 relay.wake()
                 logger.info("batch committed", metadata: [
                     "records": "\(pending.count)",
@@ -114,9 +139,14 @@ public final class Processor: Sendable {
                 settings.onBatchCommitted?(result)
                 return
             } catch let failure as TransientFailure {
-                if attempt == 0 { try consumer.pause(Array(partitions)) }
+                // Every assigned partition pauses, so the polls that keep this member in its group
+                // during the backoff fetch nothing new.
+                if attempt == 0 {
+                    paused = Array(partitions.union(try consumer.assignment()))
+                    try consumer.pause(paused)
+                }
                 attempt += 1
-                try await sleepBeforeRetry(attempt: attempt, "batch of \(batch.count)", failure)
+                try await sleepBeforeRetry(attempt: attempt, "batch of \(batch.count)", failure, keepPolling: true)
             }
         }
     }
@@ -179,11 +209,18 @@ extension Processor {
     }
 
     /// Logs the transient failure and waits the backoff's delay for retry number `attempt` (1-based).
-    private func sleepBeforeRetry(attempt: Int, _ what: String, _ failure: any Error) async throws {
+    /// - Parameter keepPolling: poll (partitions paused) instead of sleeping, so a long failure
+    ///   does not exceed `max.poll.interval.ms` and get this member dropped from the group.
+    private func sleepBeforeRetry(attempt: Int, _ what: String, _ failure: any Error, keepPolling: Bool = false) async throws {
         if isStopping { throw CancellationError() }  // stopping: leave it uncommitted, like a cancel
         let delay = settings.backoff.delay(attempt: attempt - 1)
         logger.warning("transient failure, retrying \(what) in \(delay) ms (attempt \(attempt)): \(failure)")
-        try await Task.sleep(nanoseconds: delay * 1_000_000)
+        if keepPolling {
+            try await consumer.keepPolling(for: .milliseconds(Int64(delay)))
+            try Task.checkCancellation()
+        } else {
+            try await Task.sleep(nanoseconds: delay * 1_000_000)
+        }
     }
 }
 

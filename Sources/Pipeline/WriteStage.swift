@@ -124,7 +124,9 @@ public final class WriteStage: BatchWriter {
             let outcomes = try tx.savepoint { try process(message, source: source, tx: tx, now: now, summary: &counted) }
             summary.add(counted)
             return outcomes
-        } catch let error as StoreError where error.isTransient {
+        } catch let error as StoreError where error.isTransient || error.kind == .corrupt {
+            // Transient: the whole batch is retried. Corrupt: nothing can be applied, so the
+            // processor stops (exit 5) rather than dead-letter every event that follows.
             throw error
         } catch let error as EventError {
             try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now, summary: &summary)
@@ -319,19 +321,29 @@ public final class WriteStage: BatchWriter {
                                                               body: body, topic: topics.review, at: now), at: now))
     }
 
+    /// One review per pair of records (ever: a pair a person decided stays decided), carrying
+    /// the candidate's fuzzy score; a conflict scoring below the policy's threshold is only
+    /// noted on the records and counted (see ``IdentityPolicy/conflictReviewThreshold``).
     private func openConflictReview(_ conflicts: [IdentityConflict], record: GoldenRecord, event: CanonicalEvent, tx: any StoreTransaction, now: Timestamp) throws {
-        let candidates = conflicts.map { ScoredCandidate(goldenID: $0.goldenID, score: 0, tier: Self.tier(of: $0.key), reasons: ["shares \($0.key.kind.rawValue); \($0.differingKey) differs"]) }
-        let request = ReviewRequest(
-            id: ReviewRequest.makeID(kind: .identity, eventID: event.eventID, system: event.system, field: "conflict"),
-            goldenID: record.id, kind: .identity, reason: IdentityReviewReason.conflict.rawValue, eventID: event.eventID,
-            payload: Data(), candidates: candidates, createdAt: now)
-        guard try tx.openReviewRequest(request) else { return }
-        let body: [String: Any] = [
-            "reason": request.reason, "event_id": event.eventID, "system": event.system, "external_id": event.externalID,
-            "candidates": candidates.map { ["golden_id": $0.goldenID, "reasons": $0.reasons] },
-        ]
-        _ = try tx.enqueue(OutboxMessage(OutputRecords.review(id: request.id, goldenID: record.id, kind: "identity",
-                                                              body: body, topic: topics.review, at: now), at: now))
+        for conflict in conflicts where conflict.goldenID != record.id {
+            guard conflict.score >= resolver.policy.conflictReviewThreshold else {
+                try tx.noteNearMatch(NearMatch(record.id, conflict.goldenID, score: conflict.score, key: conflict.key.kind.rawValue,
+                                               differingKey: conflict.differingKey, eventID: event.eventID, notedAt: now))
+                continue
+            }
+            let candidate = ScoredCandidate(goldenID: conflict.goldenID, score: conflict.score, tier: Self.tier(of: conflict.key), reasons: conflict.reasons)
+            let request = ReviewRequest(
+                id: ReviewRequest.pairID(record.id, conflict.goldenID),
+                goldenID: record.id, kind: .identity, reason: IdentityReviewReason.conflict.rawValue, eventID: event.eventID,
+                payload: Data(), candidates: [candidate], createdAt: now)
+            guard try tx.openReviewRequest(request) else { continue }
+            let body: [String: Any] = [
+                "reason": request.reason, "event_id": event.eventID, "system": event.system, "external_id": event.externalID,
+                "candidates": [["golden_id": candidate.goldenID, "score": candidate.score, "reasons": candidate.reasons]],
+            ]
+            _ = try tx.enqueue(OutboxMessage(OutputRecords.review(id: request.id, goldenID: record.id, kind: "identity",
+                                                                  body: body, topic: topics.review, at: now), at: now))
+        }
     }
 
     func appendAudit(for record: GoldenRecord, operation: AuditEvent.Operation, event: CanonicalEvent,

@@ -31,7 +31,8 @@ enum Queries {
     static let updateEventOutcome = "UPDATE events SET outcome = ?, golden_id = ? WHERE system = ? AND event_id = ?"
     static let purgeEvents = "DELETE FROM events WHERE seen_at < ?"
     static let reviewByID = "SELECT * FROM review_requests WHERE id = ?"
-    static let reviewsByStatus = "SELECT * FROM review_requests WHERE status = ? ORDER BY created_at, id LIMIT ?"
+    /// Best candidate first, so a person's time goes to the likeliest matches.
+    static let reviewsByStatus = "SELECT * FROM review_requests WHERE status = ? ORDER BY score DESC, created_at, id LIMIT ?"
     static let resolveReview = "UPDATE review_requests SET status = ?, resolved_at = ? WHERE id = ? AND status = 'open'"
     static let unsentOutbox = "SELECT * FROM outbox WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT ?"
     static let outboxByTopicKey = "SELECT * FROM outbox WHERE topic = ? AND key = ? ORDER BY id"

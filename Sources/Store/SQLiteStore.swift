@@ -55,9 +55,9 @@ public final class SQLiteStore: GoldenStore {
         guard state.applied == state.known else {
             let missing = state.known.subtracting(state.applied).sorted()
             let unknown = state.applied.subtracting(state.known).sorted()
-            throw StoreError(.schema, unknown.isEmpty
-                ? "\(path) needs migrations \(missing.joined(separator: ", ")) (start `crmsync run` once to apply them)"
-                : "\(path) was written by a newer crmsync (migrations \(unknown.joined(separator: ", ")))")
+            throw unknown.isEmpty
+                ? StoreError(.needsMigration, "\(path) needs migrations \(missing.joined(separator: ", ")) (start `crmsync run` once to apply them)")
+                : StoreError(.schema, "\(path) was written by a newer crmsync (migrations \(unknown.joined(separator: ", ")))")
         }
         return SQLiteStore(path: path, readOnlyPool: pool)
     }
@@ -138,7 +138,10 @@ public final class SQLiteStore: GoldenStore {
                 return StoreError(.diskFull, "\(context): \(error.message ?? "database or disk is full")")
             }
             if code == .SQLITE_NOTADB || code == .SQLITE_CORRUPT {
-                return StoreError(.schema, "\(context): not a crmsync store (\(error.message ?? "\(code)"))")
+                return StoreError(.corrupt, "\(context): not a crmsync store, or a corrupt one (\(error.message ?? "\(code)"))")
+            }
+            if code == .SQLITE_IOERR || code == .SQLITE_NOMEM {
+                return StoreError(.ioError, "\(context): \(error.message ?? "\(code)") (extended code \(error.extendedResultCode.rawValue))")
             }
             return StoreError(.sqlite, "\(context): \(error.message ?? "\(code)")")
         }

@@ -6,7 +6,8 @@ import GRDB
 /// ``StoreTransaction`` over one GRDB connection inside `DatabasePool.write` / `.read`.
 /// Lives only for the duration of the closure it is passed to.
 final class SQLiteTransaction: StoreTransaction {
-    private let db: Database
+    /// Internal (not private) so the store's extensions in other files share the connection.
+    let db: Database
 
     init(_ db: Database) {
         self.db = db
@@ -309,12 +310,12 @@ final class SQLiteTransaction: StoreTransaction {
     func openReviewRequest(_ request: ReviewRequest) throws -> Bool {
         try db.execute(sql: """
             INSERT OR IGNORE INTO review_requests
-                (id, golden_id, kind, status, reason, event_id, payload, candidates, created_at, resolved_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                (id, golden_id, kind, status, reason, event_id, payload, candidates, created_at, resolved_at, score)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [request.id, request.goldenID, request.kind.rawValue, request.status.rawValue, request.reason,
                              request.eventID, String(decoding: request.payload, as: UTF8.self),
                              try JSONColumns.encode(request.candidates), request.createdAt.epochMilliseconds,
-                             request.resolvedAt?.epochMilliseconds])
+                             request.resolvedAt?.epochMilliseconds, request.score])
         return db.changesCount > 0
     }
 

@@ -200,6 +200,8 @@ enum Schema {
                 CREATE INDEX outbox_parked ON outbox(id) WHERE parked_at IS NOT NULL;
                 """)
         }
+        registerReviewPairMigration(&migrator)
+        registerStoreBindingMigration(&migrator)
         return migrator
     }
 }

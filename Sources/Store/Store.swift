@@ -19,6 +19,10 @@ public protocol GoldenStore: Sendable {
 /// Read access. Every method is an index lookup (the scaling test checks the query plans),
 /// except the operator summaries ``recordCounts()`` and ``outcomeCounts()``.
 public protocol StoreReader: IdentityLookup {
+    /// Near matches noted for a record (either side of the pair), best first.
+    func nearMatches(of id: GoldenID) throws -> [NearMatch]
+    /// How many near matches are noted in all.
+    func nearMatchCount() throws -> Int
     /// The record with this id, tombstones included.
     func record(_ id: GoldenID) throws -> GoldenRecord?
     /// The record with this id, or the survivor it was merged into.
@@ -72,6 +76,10 @@ public protocol StoreReader: IdentityLookup {
 
 /// Write access inside one transaction (``GoldenStore/write(_:)``).
 public protocol StoreTransaction: StoreReader {
+    /// Notes a near match of two records (a conflict scoring below the review threshold) once
+    /// per pair; returns whether it was new. See ``NearMatch``.
+    @discardableResult
+    func noteNearMatch(_ match: NearMatch) throws -> Bool
     /// Moves one event's count from one outcome to another (a held event approved later), so the
     /// accounting identity keeps counting every input exactly once.
     func moveOutcome(from old: EventOutcome, to new: EventOutcome, source: String, at time: Timestamp) throws
@@ -141,10 +149,17 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case missingStore = "missing-store"
         /// The file is not a crmsync store, or its schema is newer/older than this binary's.
         case schema
+        /// The store is a crmsync store of an older schema: `crmsync run` applies the missing migrations.
+        case needsMigration = "needs-migration"
         /// SQLite busy or locked: retry with backoff.
         case busy
         /// The disk (or the database's size limit) is full: retry with backoff once space is freed.
         case diskFull = "disk-full"
+        /// An I/O error (SQLITE_IOERR, including SHMSIZE) or out of memory: retry with backoff.
+        case ioError = "io-error"
+        /// The database file is corrupt or not a database (SQLITE_CORRUPT, SQLITE_NOTADB):
+        /// nothing can be applied; the processor stops instead of dead-lettering every event.
+        case corrupt
         /// Any other SQLite error.
         case sqlite
         case notFound = "not-found"
@@ -167,7 +182,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether retrying later can succeed (docs/contract.md#transient-failures: retried, never dead-lettered).
-    public var isTransient: Bool { kind == .busy || kind == .diskFull }
+    public var isTransient: Bool { kind == .busy || kind == .diskFull || kind == .ioError }
 
     public var description: String { "store \(kind.rawValue): \(message)" }
 }

@@ -28,6 +28,20 @@ struct DemoCommand: AsyncParsableCommand {
                     .appendingPathComponent("crmsync-demo-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sqlite").path
             }
 
+            // A named store must be empty: its unsent outbox would be published into the
+            // throwaway broker and marked sent, and its offsets belong to another cluster.
+            if common.store != nil, FileManager.default.fileExists(atPath: configuration.store) {
+                let existing: Bool
+                do {
+                    existing = try SQLiteStore(path: configuration.store).holdsData()
+                } catch {
+                    throw CLIFailure.store("\(error)")
+                }
+                if existing {
+                    throw CLIFailure.usage("the store \(configuration.store) holds data; the demo needs a new or empty store (pass another --store)")
+                }
+            }
+
             // 1. Kafka: the embedded mock cluster and the topics of topics/.
             let cluster = try MockCluster(brokers: 3, logger: logger)
             configuration.brokers = cluster.bootstrapServers

@@ -17,7 +17,9 @@ struct RecordsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show one golden record with its provenance, external ids and merge history.",
             discussion: """
-            --email matches through the dedup match key (Gmail dots, +tags and case do not matter).
+            --email matches through the dedup match key (Gmail dots, +tags and case do not matter). \
+            An address whose match key is blocked (a placeholder domain such as example.org is never \
+            used to match) is found by the address as stored, exactly (case aside).
             --id and --external of a record merged away show the record it was merged into.
             Reads the store only; works while `crmsync run` is writing.
             Exit codes: 0 found, 1 not found / ambiguous / store missing, 2 bad usage or configuration.
@@ -51,7 +53,8 @@ struct RecordsCommand: AsyncParsableCommand {
                 let store = try openStore(configuration)
                 let found: (requested: String, document: GoldenRecordDocument, merges: [MergeEntry])
                 do {
-                    found = try store.read { reader in try lookUp(reader) }
+                    let storedMatch = try email.map { try storedEmailMatch($0, store: store) } ?? nil
+                    found = try store.read { reader in try lookUp(reader, storedMatch: storedMatch) }
                 } catch let failure as CLIFailure {
                     throw failure
                 } catch let error as StoreError {
@@ -59,25 +62,47 @@ struct RecordsCommand: AsyncParsableCommand {
                 } catch {
                     throw CLIFailure.other("store \(configuration.store): \(error)")
                 }
+                let nearMatches: [NearMatch]
+                do {
+                    nearMatches = try store.read { reader in try reader.nearMatches(of: found.document.id) }
+                } catch {
+                    throw CLIFailure.other("store \(configuration.store): \(error)")
+                }
                 if json {
-                    try printJSON(RecordJSON(document: found.document, merges: found.merges))
+                    try printJSON(RecordJSON(document: found.document, merges: found.merges, nearMatches: nearMatches))
                 } else {
                     printRecord(found.document, merges: found.merges, requested: found.requested)
+                    printNearMatches(nearMatches, of: found.document.id)
                 }
             }
         }
 
-        private func lookUp(_ reader: any StoreReader) throws -> (requested: String, document: GoldenRecordDocument, merges: [MergeEntry]) {
+        /// Contacts whose stored address is `email` when its match key finds none: a blocked key
+        /// (placeholder domain) is never indexed, but the record carrying it must still be found.
+        private func storedEmailMatch(_ email: String, store: SQLiteStore) throws -> (ids: [String], total: Int)? {
+            let key = IdentityKey.email(matching: email)
+            let indexed = try store.read { reader in try reader.records(with: key, entity: .contact, limit: 1) }
+            guard indexed.recordIDs.isEmpty else { return nil }
+            let found = try store.liveContacts(withStoredEmail: email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), limit: 10)
+            return found.total == 0 ? nil : found
+        }
+
+        private func lookUp(_ reader: any StoreReader, storedMatch: (ids: [String], total: Int)?) throws -> (requested: String, document: GoldenRecordDocument, merges: [MergeEntry]) {
             let requestedID: GoldenID
             let label: String
             if let email {
                 let key = IdentityKey.email(matching: email)
                 let match = try reader.records(with: key, entity: .contact, limit: 10)
-                switch match.recordIDs.count {
+                var (ids, total) = (match.recordIDs, match.total)
+                if ids.isEmpty, let storedMatch {
+                    (ids, total) = storedMatch
+                    FileHandle.standardError.write(Data("note: \(email) is not used to match records (its match key \(key.value) is blocked); found by the stored address\n".utf8))
+                }
+                switch ids.count {
                 case 0: throw CLIFailure.other("no contact with email \(email) (match key \(key.value))")
-                case 1: requestedID = match.recordIDs[0]
+                case 1: requestedID = ids[0]
                 default:
-                    throw CLIFailure.other("email \(email) matches \(match.total) records (\(match.recordIDs.joined(separator: ", "))); use --id")
+                    throw CLIFailure.other("email \(email) matches \(total) records (\(ids.joined(separator: ", "))); use --id")
                 }
                 label = "email \(email)"
             } else if let external, let reference = Self.parseExternal(external) {
@@ -99,6 +124,14 @@ struct RecordsCommand: AsyncParsableCommand {
             }
             let document = GoldenRecordDocument(record: record, externalIDs: try reader.externalIDs(of: record.id))
             return (requestedID, document, try reader.merges(involving: record.id))
+        }
+
+        private func printNearMatches(_ matches: [NearMatch], of id: GoldenID) {
+            guard !matches.isEmpty else { return }
+            print("near matches (below the review threshold; not queued):")
+            for match in matches {
+                print("  \(match.other(than: id))  score \(match.score)  shares \(match.key); \(match.differingKey) differs  (event \(match.eventID))")
+            }
         }
 
         static func parseExternal(_ text: String) -> ExternalReference? {
@@ -162,12 +195,29 @@ struct RecordsCommand: AsyncParsableCommand {
 private struct RecordJSON: Encodable {
     let document: GoldenRecordDocument
     let merges: [MergeEntry]
+    let nearMatches: [NearMatch]
 
-    private enum Keys: String, CodingKey { case merges }
+    private enum Keys: String, CodingKey {
+        case merges
+        case nearMatches = "near_matches"
+    }
+
+    private struct NearMatchJSON: Encodable {
+        var golden_id: String
+        var score: Double
+        var key: String
+        var differing_key: String
+        var event_id: String
+        var noted_at: String
+    }
 
     func encode(to encoder: any Encoder) throws {
         try document.encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(merges, forKey: .merges)
+        try container.encode(nearMatches.map {
+            NearMatchJSON(golden_id: $0.other(than: document.id), score: $0.score, key: $0.key, differing_key: $0.differingKey,
+                          event_id: $0.eventID, noted_at: $0.notedAt.rfc3339)
+        }, forKey: .nearMatches)
     }
 }

@@ -18,10 +18,13 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the processor: consume the four source topics, keep the golden records, publish the outputs.",
         discussion: """
-        One active instance per store (a lock file next to it enforces this). SIGINT/SIGTERM shut
-        down gracefully within shutdown_timeout (default 30 s): the current batch commits, the
-        consumer leaves the group, the outbox is drained; a second signal stops at once. Exit codes: 0 clean shutdown, 1 unexpected failure, 2 bad configuration,
-        3 Kafka failure, 5 store failure or store already in use.
+        One active instance per store (a lock on the store file itself, whatever path names it).
+        SIGINT/SIGTERM shut down gracefully within shutdown_timeout (default 30 s): the current
+        batch commits, the consumer leaves the group, the outbox is drained; a second signal stops
+        at once. The first run records the consumer group and Kafka cluster in the store; another
+        group or cluster is refused (exit 2) unless --adopt. Exit codes: 0 clean shutdown,
+        1 unexpected failure, 2 bad configuration, 3 Kafka failure (a fatal producer error
+        included), 5 store failure or store already in use, 130 a second signal.
         """
     )
 
@@ -35,6 +38,9 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "host:port"))
     var httpAddress: String?
 
+    @Flag(help: "Take over a store recorded for another consumer group or Kafka cluster.")
+    var adopt = false
+
     func run() async throws {
         try await reportingFailures {
             // Usage errors exit 2 like every other bad-configuration error (README exit codes).
@@ -47,13 +53,19 @@ struct RunCommand: AsyncParsableCommand {
                 configuration.httpAddress = address
             }
             let logger = Logger(label: "crmsync.run")
-            let lock = try StoreLock(storePath: configuration.store)
+            let lock = try StoreLock(storeFile: configuration.store)
             defer { lock.release() }
             let metrics = PipelineMetrics()
             let wiring = try Stages.processor(configuration, logger: logger, metrics: metrics) { settings in
                 settings.maxBatch = batchSize
                 settings.runsRelay = false
                 settings.onBatchCommitted = { result in metrics.record(result) }
+            }
+            do {
+                _ = try await StoreBindingCheck.check(store: wiring.store, configuration: configuration, adopt: adopt, logger: logger)
+            } catch {
+                await wiring.producer.close()
+                throw error
             }
             logger.notice("crmsync run: consuming \(wiring.settings.topics.joined(separator: ", ")) from \(configuration.brokers), store \(configuration.store)")
 
@@ -92,32 +104,5 @@ struct RunCommand: AsyncParsableCommand {
         case let failure as CLIFailure: failure
         default: .other("processor failed: \(error)")
         }
-    }
-}
-
-/// An exclusive lock file next to the SQLite store: one `crmsync run` per store, one
-/// `crmsync dlq replay` per store.
-final class StoreLock {
-    private let descriptor: Int32
-    let path: String
-
-    /// - Parameters:
-    ///   - suffix: appended to the store path to name the lock file.
-    ///   - holder: what holds the lock, for the error message.
-    init(storePath: String, suffix: String = ".lock", holder: String = "`crmsync run`") throws {
-        path = storePath + suffix
-        descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw CLIFailure.store("cannot create the lock file \(path): \(String(cString: strerror(errno)))")
-        }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
-            throw CLIFailure.store("the store \(storePath) is in use by another \(holder) (lock \(path)); one at a time per store")
-        }
-    }
-
-    func release() {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
     }
 }

@@ -57,7 +57,9 @@ extension Stages {
         }
         let resolver: IdentityResolver
         do {
-            resolver = try IdentityResolver()
+            var identity = IdentityPolicy()
+            identity.conflictReviewThreshold = configuration.identity.reviewThreshold
+            resolver = try IdentityResolver(policy: identity)
         } catch {
             throw CLIFailure.other("cannot load the identity resolver's data: \(error)")
         }

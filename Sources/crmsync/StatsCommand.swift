@@ -46,8 +46,11 @@ struct StatsCommand: AsyncParsableCommand {
         var recentAlarms: [AlarmEntry] = []
         /// The newest outbox rows parked as undeliverable, newest first.
         var parkedOutbox: [ParkedEntry] = []
+        /// Identity conflicts scoring below `identity.review_threshold`: noted, not queued.
+        var nearMatches = 0
         enum CodingKeys: String, CodingKey {
             case events, records, sources, offsets, alarms
+            case nearMatches = "near_matches"
             case outboxUnsent = "outbox_unsent"
             case recentAlarms = "recent_alarms"
             case parkedOutbox = "parked_outbox"
@@ -90,12 +93,14 @@ struct StatsCommand: AsyncParsableCommand {
             let store = try openStore(configuration)
             let topics = TopicRole.sources.map(configuration.topic)
             // One snapshot, so the numbers agree with each other.
-            let (counts, records, offsets, unsent, alarmCounts, latestAlarms, parkedCount, parked) = try store.read { reader in
+            let (counts, records, offsets, unsent, alarmCounts, latestAlarms, parkedCount, parked, nearMatches) = try store.read { reader in
                 (try reader.outcomeCounts(), try reader.recordCounts(), try topics.map { ($0, try reader.consumedOffsets(topic: $0)) },
                  try reader.unsentOutbox(limit: 10_000).count,
-                 try reader.alarmCounts(), try reader.latestAlarms(limit: 10), try reader.parkedOutboxCount(), try reader.parkedOutbox(limit: 10))
+                 try reader.alarmCounts(), try reader.latestAlarms(limit: 10), try reader.parkedOutboxCount(), try reader.parkedOutbox(limit: 10),
+                 try reader.nearMatchCount())
             }
             var report = Report()
+            report.nearMatches = nearMatches
             report.outboxUnsent = unsent
             for kind in Alarm.Kind.allCases { report.alarms[kind.rawValue] = alarmCounts[kind] ?? 0 }
             report.alarms["outbox_parked"] = parkedCount
@@ -133,6 +138,7 @@ struct StatsCommand: AsyncParsableCommand {
             let e = report.events
             print("events: \(e.total) = \(e.applied) applied + \(e.duplicate) duplicate + \(e.review) held for review + \(e.deadLettered) dead-lettered")
             print("records: " + report.records.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)s" }.joined(separator: ", "))
+            print("near matches (noted, not queued for review): \(report.nearMatches)")
             for (name, source) in report.sources.sorted(by: { $0.key < $1.key }) {
                 print("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(source.events) events, last applied \(source.lastAppliedAt ?? "never")")
             }

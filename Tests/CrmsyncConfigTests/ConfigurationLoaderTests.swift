@@ -116,6 +116,8 @@ struct ConfigurationLoaderTests {
         ("retry:\n  backoff_base_ms: 0", "retry.backoff_base_ms", 2),
         ("retry:\n  backoff_base_ms: 500\n  backoff_cap_ms: 100", "retry.backoff_cap_ms", 3),
         ("retry:\n  backoff_jitter: none", "retry.backoff_jitter", 2),
+        ("identity:\n  review_threshold: 1.5", "identity.review_threshold", 2),
+        ("identity:\n  review_threshold: high", "identity.review_threshold", 2),
         ("kafka:\n  bootstrap.servers: x:1", "kafka.bootstrap.servers", 2),
         ("store: ''", "store", 1),
         ("log_format: xml", "log_format", 1),
@@ -156,6 +158,12 @@ struct ConfigurationLoaderTests {
         let custom = try load(file: "crmsync.yml", text: "retry:\n  backoff_base_ms: 250\n  backoff_cap_ms: 120000\n")
         #expect(custom.retry.baseMilliseconds == 250)
         #expect(custom.retry.capMilliseconds == 120_000)
+    }
+
+    @Test("the identity review threshold is configurable; default 0.8")
+    func identitySettings() throws {
+        #expect(try load().identity.reviewThreshold == 0.8)
+        #expect(try load(file: "crmsync.yml", text: "identity:\n  review_threshold: 0.65\n").identity.reviewThreshold == 0.65)
     }
 
     @Test("bad brokers from the environment or flags name where they came from")

@@ -230,7 +230,9 @@ struct ScenarioTests {
         let second = try factory.make(Raw(eventID: "2", externalID: "003B", email: "info@acme.com"))
         let resolution = try temporary.store.read { try harness.resolver.resolve(second, lookup: $0) }
         guard case .create = resolution.decision else { Issue.record("expected create, got \(resolution.decision)"); return }
-        #expect(resolution.conflicts == [IdentityConflict(goldenID: first, key: .email("info@acme.com"), differingKey: "external_id:salesforce")])
+        #expect(resolution.conflicts.map { [$0.goldenID, "\($0.key)", $0.differingKey] } == [[first, "\(IdentityKey.email("info@acme.com"))", "external_id:salesforce"]])
+        // The candidate carries a real score: a shared email and nothing else known about the names.
+        #expect(resolution.conflicts.first.map { $0.score > 0 && !$0.reasons.isEmpty } == true)
     }
 
     @Test("a shared family address with different first names is held, not merged")

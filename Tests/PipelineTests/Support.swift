@@ -31,7 +31,7 @@ final class Harness: Sendable {
     let time: TestClock
     private let nextOffset = Mutex<Int64>(0)
 
-    init(now: String = "2026-11-20T12:00:00Z") throws {
+    init(now: String = "2026-11-20T12:00:00Z", identity: IdentityPolicy = IdentityPolicy()) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("crmsync-pipeline-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory.appendingPathComponent("store.sqlite").path)
@@ -42,7 +42,7 @@ final class Harness: Sendable {
         var logger = Logger(label: "pipeline-test")
         logger.logLevel = .critical
         stage = WriteStage(
-            store: store, normalize: normalize, resolver: try IdentityResolver(), ownership: OwnershipEngine(policy: policy),
+            store: store, normalize: normalize, resolver: try IdentityResolver(policy: identity), ownership: OwnershipEngine(policy: policy),
             sources: ["crm.events.v1": .crm, "map.events.v1": .map, "billing.events.v1": .billing, "product.events.v1": .product],
             topics: OutputTopics(golden: "golden.records.v1", audit: "audit.events.v1", review: "review.requests.v1", dlq: "dlq.events.v1"),
             clock: time.clock, logger: logger)

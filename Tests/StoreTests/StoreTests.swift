@@ -31,7 +31,8 @@ struct MigrationTests {
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
         }
         #expect(tables == ["alarms", "audit_heads", "consumed_offsets", "crosswalk", "dlq_replay_runs", "dlq_replayed", "events",
-                           "identifier_counts", "identifiers", "merges", "outbox", "outcome_counters", "records", "review_requests"])
+                           "identifier_counts", "identifiers", "merges", "near_matches", "outbox", "outcome_counters", "records", "review_requests",
+                           "store_binding"])
         #expect(try store.readRaw { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         try store.write { tx in try tx.insertRecord(GoldenRecord(id: "c-1", entity: .contact, createdAt: t0, updatedAt: t0)) }
 
@@ -55,6 +56,22 @@ struct MigrationTests {
             (error as? StoreError)?.kind == .missingStore && !"\(error)".contains("\n")
         }
         #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test("a store awaiting a migration is told apart by its kind, not its message (dlq treats it as having no ledger)")
+    func storeAwaitingMigration() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("old.sqlite")
+        do {
+            let store = try SQLiteStore(path: path)
+            let last = try #require(SQLiteStore.migrationIdentifiers.last)
+            try store.writeRaw { db in try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [last]) }
+        }
+        #expect {
+            _ = try SQLiteStore.openForReading(path: path)
+        } throws: { error in
+            (error as? StoreError)?.kind == .needsMigration
+        }
     }
 
     @Test("a store can be read after its writer closed (no -wal/-shm files left)")
