@@ -20,6 +20,15 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         // SQLite store (WAL, migrations in code) for golden records, crosswalk, outbox.
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        // The HTTP server behind `--http-addr` (/metrics, /healthz, /readyz, later the console);
+        // used by the HTTPServer module only.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // NIOCore's ByteBuffer and Channel, which Hummingbird's API hands us (already in the graph).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        // The web console's server-rendered pages: logic-less templates that HTML-escape `{{ }}`
+        // by default (customer values are attacker-controlled); Hummingbird's own template
+        // engine, no dependencies of its own.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev, found through pkg-config.
@@ -76,6 +85,20 @@ let package = Package(
             name: "Bench",
             dependencies: ["Kafka", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // The web console (review queue, records, health) as routes for the HTTP server:
+        // sign-in, sessions, CSRF, mustache pages. Decisions go through Pipeline's resolveReview.
+        .target(
+            name: "Console",
+            dependencies: [
+                "CRMModel", "Store", "Pipeline", "Dedup", "Audit", "Ownership", "DeadLetters", "CrmsyncConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The command-line interface.
         .executableTarget(
             name: "crmsync",
@@ -92,6 +115,8 @@ let package = Package(
                 "Pipeline",
                 "DeadLetters",
                 "Bench",
+                "Console",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -136,6 +161,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "CRMModel", "Store", "Dedup"]),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "CRMModel", .product(name: "GRDB", package: "GRDB.swift")]
