@@ -83,13 +83,15 @@ public final class WriteStage: BatchWriter {
 
     public func apply(_ batch: [ConsumerMessage]) throws -> BatchResult {
         do {
-            return try store.write { tx in
+            let started = ContinuousClock.now
+            var result = try store.write { tx in
                 var outcomes: [String: Int] = [:]
                 var offsets: [TopicPartition: Int64] = [:]
+                var summary = BatchSummary()
                 for message in batch {
                     let now = clock.now()
                     let source = sources[message.topic] ?? .crm
-                    for outcome in try processIsolated(message, source: source, tx: tx, now: now) {
+                    for outcome in try processIsolated(message, source: source, tx: tx, now: now, summary: &summary) {
                         outcomes[outcome.rawValue, default: 0] += 1
                     }
                     offsets[message.topicPartition] = max(offsets[message.topicPartition] ?? 0, message.offset + 1)
@@ -97,8 +99,11 @@ public final class WriteStage: BatchWriter {
                 for (partition, next) in offsets {
                     try tx.commitOffset(topic: partition.topic, partition: partition.partition, next: next)
                 }
-                return BatchResult(nextOffsets: offsets, outcomes: outcomes)
+                return BatchResult(nextOffsets: offsets, outcomes: outcomes, summary: summary)
             }
+            let elapsed = (ContinuousClock.now - started).components
+            result.summary.writeSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+            return result
         } catch let error as StoreError where error.isTransient {
             throw TransientFailure("store: \(error)")
         }
@@ -110,22 +115,28 @@ public final class WriteStage: BatchWriter {
     /// reject, or a record the store refuses to change) rolls back only this message's writes
     /// and dead-letters it, so a poison message can never stop the batch or the partition.
     /// Transient store errors propagate: the whole batch is retried.
-    private func processIsolated(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp) throws -> [EventOutcome] {
+    private func processIsolated(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp,
+                                 summary: inout BatchSummary) throws -> [EventOutcome] {
+        // Rolled back with the savepoint: a message counts once, as a dead letter, when it fails.
+        let before = summary
         do {
-            return try tx.savepoint { try process(message, source: source, tx: tx, now: now) }
+            return try tx.savepoint { try process(message, source: source, tx: tx, now: now, summary: &summary) }
         } catch let error as StoreError where error.isTransient {
             throw error
         } catch let error as EventError {
-            try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)
+            summary = before
+            try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now, summary: &summary)
             return [.deadLettered]
         } catch {
+            summary = before
             let failure = EventError(.internalError, stage: .write, "could not apply: \(error)")
-            try deadLetter(message, error: failure, source: source.rawValue, tx: tx, now: now)
+            try deadLetter(message, error: failure, source: source.rawValue, tx: tx, now: now, summary: &summary)
             return [.deadLettered]
         }
     }
 
-    private func process(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp) throws -> [EventOutcome] {
+    private func process(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp,
+                         summary: inout BatchSummary) throws -> [EventOutcome] {
         let raw = RawEvent(topic: message.topic, key: message.key, value: message.value ?? [],
                            headers: message.headers.map { ($0.name, $0.value ?? []) }, source: source)
         let events: [NormalizedEvent]
@@ -133,30 +144,44 @@ public final class WriteStage: BatchWriter {
         case .success(let normalized):
             events = normalized
         case .failure(let error):
-            try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)
+            try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now, summary: &summary)
             return [.deadLettered]
         }
         // A message that carries nothing crmsync models (e.g. a HubSpot association change) is
         // applied as a no-op so it still has an outcome.
         guard !events.isEmpty else {
             try tx.countOutcome(.applied, source: source.rawValue, at: now)
+            summary.count(EventOutcome.applied.rawValue, source: source.rawValue, system: nil)
             return [.applied]
         }
         // A failure of any event fails the whole message (one dead letter, by processIsolated),
         // like a normalize failure: the DLQ keeps the message as a unit.
-        return try events.map { try apply($0, tx: tx, now: now) }
+        return try events.map { normalized in
+            let outcome = try apply(normalized, tx: tx, now: now, summary: &summary)
+            let event = normalized.event
+            summary.count(outcome.rawValue, source: event.source.rawValue, system: event.system)
+            if outcome == .applied {
+                summary.appliedLatencies.append(.init(source: event.source.rawValue, system: event.system,
+                                                      seconds: Double(now.epochMilliseconds - event.occurredAt.epochMilliseconds) / 1_000))
+            }
+            return outcome
+        }
     }
 
-    private func deadLetter(_ message: ConsumerMessage, error: EventError, source: String, tx: any StoreTransaction, now: Timestamp) throws {
+    private func deadLetter(_ message: ConsumerMessage, error: EventError, source: String, tx: any StoreTransaction, now: Timestamp,
+                            summary: inout BatchSummary) throws {
         let letter = DeadLetter(failed: message, error: error, failedAt: now)
         _ = try tx.enqueue(OutboxMessage(letter.record(topic: topics.dlq), at: now))
         try tx.countOutcome(.deadLettered, source: source, at: now)
-        logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(error)")
+        summary.count(EventOutcome.deadLettered.rawValue, source: source, system: nil)
+        summary.deadLetters[error.errorClass.rawValue, default: 0] += 1
+        logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(error)",
+                       metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)"])
     }
 
     // MARK: - One canonical event
 
-    private func apply(_ normalized: NormalizedEvent, tx: any StoreTransaction, now: Timestamp) throws -> EventOutcome {
+    private func apply(_ normalized: NormalizedEvent, tx: any StoreTransaction, now: Timestamp, summary: inout BatchSummary) throws -> EventOutcome {
         let event = normalized.event
         let source = event.source.rawValue
         if try tx.rememberedEvent(system: event.system, eventID: event.eventID) != nil {
@@ -167,7 +192,9 @@ public final class WriteStage: BatchWriter {
         guard resolution.goldenID != nil else {
             return try holdForReview(normalized, resolution: resolution, tx: tx, now: now)
         }
-        try applyResolved(normalized, resolution: resolution, operation: nil, actor: nil, tx: tx, now: now)
+        let written = try applyResolved(normalized, resolution: resolution, operation: nil, actor: nil, tx: tx, now: now)
+        summary.merges += written.merged
+        for rejection in written.rejected { summary.rejections[rejection, default: 0] += 1 }
         _ = try tx.rememberEvent(RememberedEvent(system: event.system, eventID: event.eventID, source: event.source,
                                                  outcome: .applied, goldenID: resolution.goldenID, seenAt: now))
         try tx.countOutcome(.applied, source: source, at: now)
@@ -175,10 +202,10 @@ public final class WriteStage: BatchWriter {
     }
 
     /// Applies an event whose identity is decided: crosswalk and indexes, merges, ownership,
-    /// record, audit, outputs. Returns the golden id written.
+    /// record, audit, outputs. Returns what it wrote, for metrics.
     @discardableResult
     func applyResolved(_ normalized: NormalizedEvent, resolution: IdentityResolution, operation forced: AuditEvent.Operation?,
-                               actor: String?, tx: any StoreTransaction, now: Timestamp) throws -> String {
+                               actor: String?, tx: any StoreTransaction, now: Timestamp) throws -> AppliedWrite {
         let event = normalized.event
         let idsBefore = try resolution.goldenID.map { try tx.externalIDs(of: $0) } ?? [:]
         guard let identity = try tx.applyIdentity(resolution, event: normalized, at: now) else {
@@ -246,7 +273,8 @@ public final class WriteStage: BatchWriter {
         if !resolution.conflicts.isEmpty {
             try openConflictReview(resolution.conflicts, record: record, event: event, tx: tx, now: now)
         }
-        return record.id
+        return AppliedWrite(goldenID: record.id, merged: identity.absorbed.count,
+                            rejected: resolved.rejected.map { BatchSummary.FieldRule(field: $0.field, rule: $0.rule) })
     }
 
     private func holdForReview(_ normalized: NormalizedEvent, resolution: IdentityResolution, tx: any StoreTransaction, now: Timestamp) throws -> EventOutcome {

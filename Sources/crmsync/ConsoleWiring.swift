@@ -1,5 +1,6 @@
 import Console
 import CrmsyncConfig
+import HTTPServer
 import Logging
 import Pipeline
 import Store
@@ -20,3 +21,6 @@ enum ConsoleWiring {
         }
     }
 }
+
+/// The console's routes have the contributor shape already; this makes them one.
+extension ConsoleRoutes: RouteContributor {}
