@@ -23,7 +23,7 @@ enum ReviewViews {
             }
             detail += " · \(request.candidates.count) candidate(s)"
         case .field:
-            if let review = try? JSONDecoder().decode(FieldReview.self, from: request.payload) {
+            if let review = try? FieldReview(losslessJSON: request.payload) {
                 subject = "\(review.field) on \(request.goldenID ?? "?")"
                 detail = "\(Formatting.value(review.currentValue)) → \(Formatting.value(review.proposedValue))"
                 source = "\(review.proposedBy.source.rawValue)/\(review.proposedBy.system)"
@@ -95,7 +95,7 @@ enum ReviewViews {
     }
 
     private static func field(_ request: ReviewRequest, record: GoldenRecord?) -> [String: Any] {
-        guard let review = try? JSONDecoder().decode(FieldReview.self, from: request.payload) else {
+        guard let review = try? FieldReview(losslessJSON: request.payload) else {
             return ["title": "Field conflict", "explanation": request.reason, "columns": [[String: Any]](), "rows": [[String: Any]](),
                     "approveLabel": "Approve"]
         }

@@ -54,10 +54,10 @@ final class ConsoleClient: NSObject, URLSessionTaskDelegate, @unchecked Sendable
             request.httpBody = Data(form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }
                 .joined(separator: "&").utf8)
         }
-        let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { continuation in
+        let (data, response): (Data, URLResponse?) = try await withCheckedThrowingContinuation { continuation in
             session.dataTask(with: request) { data, response, error in
                 if let error { continuation.resume(throwing: error) } else {
-                    continuation.resume(returning: (data ?? Data(), response ?? URLResponse()))
+                    continuation.resume(returning: (data ?? Data(), response))
                 }
             }.resume()
         }
