@@ -15,6 +15,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 
 def check(condition, message):
@@ -27,12 +29,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True)
     parser.add_argument("--review", required=True, help="the open request to approve")
+    parser.add_argument("--identity", help="an open identity request to screenshot, if any")
     parser.add_argument("--screenshots", required=True)
     args = parser.parse_args()
     os.makedirs(args.screenshots, exist_ok=True)
 
     options = Options()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1360,900"):
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1360,1100"):
         options.add_argument(flag)
     options.binary_location = "/usr/bin/chromium"
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
@@ -41,12 +44,17 @@ def main():
     def shot(name):
         driver.save_screenshot(os.path.join(args.screenshots, f"{name}.png"))
 
+    def wait_for(element_id):
+        """The element on the page a click led to (a click does not wait for the next page)."""
+        return WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.ID, element_id)))
+
     def sign_in(name, password):
         driver.delete_all_cookies()
         driver.get(args.base + "/console/signin")
         driver.find_element(By.ID, "name").send_keys(name)
         driver.find_element(By.ID, "password").send_keys(password)
         driver.find_element(By.ID, "signin").click()
+        wait_for("who")
 
     try:
         driver.get(args.base + "/console/reviews")
@@ -64,12 +72,19 @@ def main():
         check(driver.find_element(By.ID, "who").text == "rita", "the header names the signed-in user")
         shot("03-queue")
 
+        if args.identity:
+            driver.get(args.base + f"/console/reviews/{args.identity}")
+            check(len(driver.find_elements(By.CSS_SELECTOR, "#comparison th")) >= 3, "the held event stands next to its candidates")
+            shot("03b-identity-request")
+            driver.get(args.base + "/console/reviews")
+            wait_for("queue")
+
         driver.find_element(By.CSS_SELECTOR, f'a[href="/console/reviews/{args.review}"]').click()
-        check(driver.find_element(By.ID, "comparison").is_displayed(), "the request page compares values")
+        check(wait_for("comparison").is_displayed(), "the request page compares values")
         shot("04-request")
         driver.find_element(By.ID, "comment").send_keys("approved in the browser test")
         driver.find_element(By.ID, "approve").click()
-        flash = driver.find_element(By.ID, "flash").text
+        flash = wait_for("flash").text
         check(args.review in flash and "approved" in flash, f"the queue confirms the approval ({flash!r})")
         shot("05-queue-after-approval")
 

@@ -38,7 +38,8 @@ enum Formatting {
     static func subject(_ fields: [String: FieldValue]) -> String {
         let name = [fields["first_name"], fields["last_name"]].compactMap { $0?.stringValue }.joined(separator: " ")
         if !name.isEmpty { return name }
-        return fields["email"]?.stringValue ?? fields["company_name"]?.stringValue ?? "(no name)"
+        // Deals and accounts have a `name`; a contact without one is known by its email.
+        return fields["name"]?.stringValue ?? fields["email"]?.stringValue ?? fields["company_name"]?.stringValue ?? "(no name)"
     }
 
     /// Fields in the catalogue's order first (email, names, phone, …), then the rest by name.

@@ -24,14 +24,16 @@ enum ReviewViews {
             detail += " · \(request.candidates.count) candidate(s)"
         case .field:
             if let review = try? FieldReview(losslessJSON: request.payload) {
-                subject = "\(review.field) on \(request.goldenID ?? "?")"
-                detail = "\(Formatting.value(review.currentValue)) → \(Formatting.value(review.proposedValue))"
+                subject = "\(review.field): \(Formatting.value(review.currentValue)) → \(Formatting.value(review.proposedValue))"
+                detail = "record \(request.goldenID ?? "?")"
                 source = "\(review.proposedBy.source.rawValue)/\(review.proposedBy.system)"
             }
         }
         return [
             "id": request.id, "kind": request.kind.rawValue, "reason": request.reason.replacingOccurrences(of: "_", with: " "),
-            "score": Formatting.score(best), "scorePercent": Int((best * 100).rounded()),
+            // Field conflicts have no match score: they rank after identity questions.
+            "score": request.kind == .field ? "–" : Formatting.score(best), "scorePercent": Int((best * 100).rounded()),
+            "hasScore": request.kind == .identity,
             "subject": subject, "detail": detail, "source": source,
             "age": Formatting.age(of: request.createdAt, now: now), "createdAt": request.createdAt.rfc3339,
         ]

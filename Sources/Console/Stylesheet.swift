@@ -23,6 +23,7 @@ enum Stylesheet {
     .card table { margin:0; }
     th, td { text-align:left; padding:9px 12px; border-bottom:1px solid var(--line); vertical-align:top; }
     th { font-size:12px; text-transform:uppercase; letter-spacing:.4px; color:var(--muted); background:#fafbfd; }
+    th a, th .prov, th ul { text-transform:none; letter-spacing:0; font-weight:400; }
     tr:last-child td { border-bottom:none; }
     td.diff { background: var(--diff); }
     td.field { font-weight:600; white-space:nowrap; }

@@ -77,7 +77,7 @@ enum Templates {
       <tr><th>Score</th><th>Kind</th><th>About</th><th>Why</th><th>Source</th><th>Waiting</th><th></th></tr>
       {{#rows}}
       <tr>
-        <td><span class="score"><span class="bar"><span style="width:{{scorePercent}}%"></span></span>{{score}}</span></td>
+        <td><span class="score">{{#hasScore}}<span class="bar"><span style="width:{{scorePercent}}%"></span></span>{{/hasScore}}{{score}}</span></td>
         <td><span class="badge {{kind}}">{{kind}}</span></td>
         <td><b>{{subject}}</b><span class="prov">{{detail}}</span></td>
         <td>{{reason}}</td>

@@ -160,6 +160,17 @@ final class ConsoleUnderTest: @unchecked Sendable {
                                                      externalID: id, fields: #"{"amount":\#(amount)}"#))
         })
         try await waitUntilProcessed(6)
+        // A person known to the CRM, then a marketing contact with the same name and company
+        // but no email: an identity question for the screenshots (the queue's order and the
+        // review threshold decide whether it is queued; the assertions do not depend on it).
+        try await publish([("crm.events.v1", "003A", canonicalEvent("crm-003A", source: "crm", system: "salesforce", type: "contact.upserted",
+            at: "2026-11-02T09:40:00Z", externalID: "003A",
+            fields: #"{"email":"ana.ruiz@acme.io","first_name":"Ana","last_name":"Ruiz","company_domain":"acme.io","job_title":"CFO"}"#))])
+        try await waitUntilProcessed(7)
+        try await publish([("map.events.v1", "h-9", canonicalEvent("map-h-9", source: "map", system: "hubspot", type: "contact.upserted",
+            at: "2026-11-02T09:50:00Z", externalID: "h-9",
+            fields: #"{"first_name":"Ana","last_name":"Ruiz","company_domain":"acme.io","job_title":"Chief Financial Officer"}"#))])
+        try await waitUntilProcessed(8)
     }
 
     private func publish(_ messages: [(topic: String, key: String, json: String)]) async throws {
@@ -176,8 +187,13 @@ final class ConsoleUnderTest: @unchecked Sendable {
         }
     }
 
-    /// `review list --status S --json`: request id → the id of the event that raised it.
+    /// `review list --status S --json` for the three deal conflicts: request id → the id of
+    /// the event that raised it.
     func reviews(status: String) async throws -> [String: String] {
+        try await allReviews(status: status).filter { $0.value.hasPrefix("deal-") }
+    }
+
+    func allReviews(status: String) async throws -> [String: String] {
         let list = try await crmsync(["review", "list", "--status", status, "--json", "--store", store])
         let rows = (try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]) ?? []
         return Dictionary(uniqueKeysWithValues: rows.compactMap { row in
@@ -207,7 +223,8 @@ final class ConsoleUnderTest: @unchecked Sendable {
         guard ProcessInfo.processInfo.environment["CRMSYNC_CONSOLE_BROWSER"] == "1" else { return }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "\(repositoryRoot)/scripts/console-browser-test.py", "--base", base, "--review", third,
+        let identity = try await allReviews(status: "open").first { $0.value == "map-h-9" }?.key
+        process.arguments = ["python3", "\(repositoryRoot)/scripts/console-browser-test.py", "--base", base, "--review", third] + (identity.map { ["--identity", $0] } ?? []) + [
                              "--screenshots", "\(repositoryRoot)/.build/console-screenshots"]
         process.standardOutput = FileHandle.standardError
         try process.run()
