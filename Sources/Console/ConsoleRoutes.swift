@@ -140,9 +140,9 @@ public struct ConsoleRoutes: Sendable {
 
     private func healthPage(_ session: ConsoleSession) throws -> Response {
         var context = base(session, title: "Health", nav: "navHealth")
-        let open = try store.openReviewCount()
-        let dlq = topics.dlq
-        context.merge(try store.read { try HealthViews.health(reader: $0, dlqTopic: dlq, openReviews: open) }) { $1 }
+        let snapshot = try store.operationsSnapshot()
+        let dlq = topics.dlq, now = self.now()
+        context.merge(try store.read { try HealthViews.health(reader: $0, snapshot: snapshot, dlqTopic: dlq, now: now) }) { $1 }
         return render("health", context)
     }
 

@@ -32,6 +32,16 @@ enum Formatting {
         }
     }
 
+    /// A review reason as a sentence a reviewer reads.
+    static func reason(_ reason: String) -> String {
+        switch reason {
+        case "name_company_only": return "only the name and company match"
+        case "conflict": return "its identifiers point at different records"
+        case "ambiguous": return "several records match equally well"
+        default: return reason.replacingOccurrences(of: "_", with: " ")
+        }
+    }
+
     static func score(_ score: Double) -> String { String(format: "%.2f", score) }
 
     /// The person an event or record is about, for lists.

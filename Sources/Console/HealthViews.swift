@@ -3,18 +3,16 @@ import DeadLetters
 import Foundation
 import Store
 
-/// The health page: the store's counters (the numbers `crmsync stats` prints).
+/// The health page: the store's outcome counters (what `crmsync stats` prints) and the
+/// operations snapshot `/metrics` exports (backlog, parked rows, open reviews, alarms).
 enum HealthViews {
     /// Dead letters grouped by class are counted over the newest this many.
     static let dlqWindow = 500
     /// A source whose dead-lettered share is above this is failing (the alert rule's line).
     static let failureLine = 0.01
 
-    static func health(reader: any StoreReader, dlqTopic: String, openReviews: Int) throws -> [String: Any] {
+    static func health(reader: any StoreReader, snapshot: OperationsSnapshot, dlqTopic: String, now: Timestamp) throws -> [String: Any] {
         let counts = try reader.outcomeCounts()
-        let unsent = try reader.unsentOutbox(limit: 10_000).count
-        let parked = try reader.parkedOutboxCount()
-        let alarmCounts = try reader.alarmCounts()
         let alarms = try reader.latestAlarms(limit: 20)
         let letters = try reader.latestOutbox(topic: dlqTopic, limit: dlqWindow)
 
@@ -28,7 +26,7 @@ enum HealthViews {
                 "name": name, "applied": count(.applied), "duplicate": count(.duplicate), "review": count(.review),
                 "deadLettered": count(.deadLettered),
                 "ratio": String(format: "%.2f%%", ratio * 100), "ratioClass": ratio > failureLine ? "bad" : "ok",
-                "lastApplied": mine.first { $0.outcome == .applied }?.lastAt?.rfc3339 ?? "never",
+                "lastApplied": snapshot.lastAppliedAt[name].map { "\($0.rfc3339) (\(Formatting.age(of: $0, now: now)))" } ?? "never",
             ])
         }
         var byClass: [String: (count: Int, newest: Timestamp)] = [:]
@@ -41,8 +39,9 @@ enum HealthViews {
             ["errorClass": $0.key, "count": $0.value.count, "newest": $0.value.newest.rfc3339] as [String: Any]
         }
         return [
-            "openReviews": openReviews, "outboxUnsent": unsent >= 10_000 ? "10,000+" : "\(unsent)", "parked": parked,
-            "alarmTotal": alarmCounts.values.reduce(0, +),
+            "openReviews": snapshot.openReviews, "outboxUnsent": snapshot.outboxUnsent, "parked": snapshot.outboxParked,
+            "oldestUnsent": snapshot.oldestUnsentAt.map { "oldest waiting since \(Formatting.age(of: $0, now: now))" } ?? "none waiting",
+            "alarmTotal": snapshot.alarms.values.reduce(0, +),
             "sources": sources, "dlq": dlq, "hasDLQ": !dlq.isEmpty, "dlqWindow": dlqWindow,
             "alarms": alarms.map { alarm -> [String: Any] in
                 ["at": alarm.raisedAt.rfc3339, "kind": alarm.kind.rawValue.replacingOccurrences(of: "_", with: " "),

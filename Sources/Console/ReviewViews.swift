@@ -30,7 +30,7 @@ enum ReviewViews {
             }
         }
         return [
-            "id": request.id, "kind": request.kind.rawValue, "reason": request.reason.replacingOccurrences(of: "_", with: " "),
+            "id": request.id, "kind": request.kind.rawValue, "reason": Formatting.reason(request.reason),
             // Field conflicts have no match score: they rank after identity questions.
             "score": request.kind == .field ? "–" : Formatting.score(best), "scorePercent": Int((best * 100).rounded()),
             "hasScore": request.kind == .identity,
@@ -90,7 +90,7 @@ enum ReviewViews {
         }
         return [
             "title": "Is \(Formatting.subject(event.fields)) one of these records?",
-            "explanation": "Why: \(request.reason.replacingOccurrences(of: "_", with: " "))",
+            "explanation": "Why: \(Formatting.reason(request.reason))",
             "columns": columns, "rows": rows, "targets": targets, "hasTargets": !targets.isEmpty,
             "approveLabel": "Approve: apply the event to the chosen record",
         ]
@@ -124,7 +124,7 @@ enum ReviewViews {
         }
         return [
             "title": "Change \(review.field) of \(record.map { Formatting.subject($0.fields) } ?? "this record")?",
-            "explanation": "Why: \(request.reason.replacingOccurrences(of: "_", with: " "))",
+            "explanation": "Why: \(Formatting.reason(request.reason))",
             "columns": columns, "rows": rows, "hasTargets": false,
             "approveLabel": "Approve: use the proposed value",
         ]

@@ -183,10 +183,10 @@ enum Templates {
     static let health = #"""
     {{> header}}
     <h1>Sync health</h1>
-    <p class="sub">The store's own counters, the same numbers as <span class="mono">crmsync stats</span>. Failure line: 1% of a source's events dead-lettered.</p>
+    <p class="sub">The store's own numbers: the same as <span class="mono">crmsync stats</span> and <span class="mono">/metrics</span>. Failure line: 1% of a source's events dead-lettered.</p>
     <div class="grid">
       <div class="stat"><b>{{openReviews}}</b><span>open review requests</span></div>
-      <div class="stat"><b>{{outboxUnsent}}</b><span>outputs waiting to be published</span></div>
+      <div class="stat"><b>{{outboxUnsent}}</b><span>outputs waiting to be published · {{oldestUnsent}}</span></div>
       <div class="stat"><b>{{parked}}</b><span>outputs parked as undeliverable</span></div>
       <div class="stat"><b>{{alarmTotal}}</b><span>alarms raised</span></div>
     </div>

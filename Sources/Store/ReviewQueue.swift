@@ -25,6 +25,8 @@ extension SQLiteStore {
                     WHERE status = 'open'
                       AND (?1 IS NULL OR kind = ?1)
                       AND (?2 IS NULL OR COALESCE(json_extract(payload, '$.event.source'),
+                                                  -- field reviews: the lossless form, then the plain one of earlier versions
+                                                  json_extract(payload, '$.proposed_by.source'),
                                                   json_extract(payload, '$.proposedBy.source')) = ?2)
                     ORDER BY COALESCE((SELECT MAX(json_extract(value, '$.score')) FROM json_each(candidates)), 0) DESC,
                              created_at, id

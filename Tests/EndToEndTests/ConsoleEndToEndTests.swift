@@ -43,6 +43,13 @@ struct ConsoleEndToEndTests {
         #expect(!page.body.contains("<script>alert(1)"))
         let csrf = try #require(ConsoleClient.csrf(in: page.body))
 
+        // Filters: the deal conflicts are field reviews raised by billing.
+        let fieldOnly = try await client.get("/console/reviews?kind=field&source=billing")
+        for id in open.keys { #expect(fieldOnly.body.contains("/console/reviews/\(id)")) }
+        let identityOnly = try await client.get("/console/reviews?kind=identity")
+        let crmOnly = try await client.get("/console/reviews?source=crm")
+        for id in open.keys { #expect(!identityOnly.body.contains("/console/reviews/\(id)") && !crmOnly.body.contains("/console/reviews/\(id)")) }
+
         // A decision without the form's token changes nothing.
         let forged = try await client.post("/console/reviews/\(scripted)/decide", form: ["decision": "approve"])
         #expect(forged.status == 403)
