@@ -92,6 +92,16 @@ struct ConsoleEndToEndTests {
         #expect(try await replay.get("/console/reviews").status == 302)
 
         try await console.runBrowserTest(third: third)
+
+        // review.requests.v1 announces each decision with its reviewer and comment, as the CLI's would
+        // (a graceful stop drains the outbox).
+        let announced = try await console.stopAndReadReviewTopic()
+        let resolved = announced.filter { ($0["kind"] as? String)?.hasSuffix(".resolved") == true }
+        let approvedDoc = try #require(resolved.first { $0["review_id"] as? String == scripted })
+        #expect(approvedDoc["status"] as? String == "approved" && approvedDoc["resolved_by"] as? String == "rita")
+        #expect(approvedDoc["note"] as? String == "billing is right")
+        let rejectedDoc = try #require(resolved.first { $0["review_id"] as? String == plain })
+        #expect(rejectedDoc["status"] as? String == "rejected" && rejectedDoc["resolved_by"] as? String == "rita" && rejectedDoc["note"] == nil)
         await console.stop()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Logging
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -237,6 +238,15 @@ final class ConsoleUnderTest: @unchecked Sendable {
         #expect(status == 0, "the browser test failed (its output is above)")
         #expect(try await reviews(status: "approved").keys.contains(third), "the browser's approval reached the store")
         #expect(try await audit(of: "salesforce:006T").last?["actor"] as? String == "rita")
+    }
+
+    /// Stops crmsync gracefully (the outbox drains) and reads `review.requests.v1` as JSON documents.
+    func stopAndReadReviewTopic() async throws -> [[String: Any]] {
+        #expect(await processor.signal(SIGTERM) == 0)
+        var logger = Logger(label: "console-test")
+        logger.logLevel = .critical
+        let records = try await TopicSnapshot.read(topic: "review.requests.v1", partitions: 3, bootstrapServers: broker.bootstrapServers, logger: logger)
+        return records.compactMap { try? JSONSerialization.jsonObject(with: Data($0.value ?? [])) as? [String: Any] }
     }
 
     func stop() async {
