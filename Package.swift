@@ -87,26 +87,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // `crmsync bench`'s parts that are not the command: the workload generator, the store
-        // ceiling, latency percentiles, /proc memory, the report and its SVG chart.
-        .target(
-            name: "Bench",
-            dependencies: ["Kafka", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]
-        ),
-        // The web console (review queue, records, health) as routes for the HTTP server:
-        // sign-in, sessions, CSRF, mustache pages. Decisions go through Pipeline's resolveReview.
-        .target(
-            name: "Console",
-            dependencies: [
-                "CRMModel", "Store", "Pipeline", "Dedup", "Audit", "Ownership", "DeadLetters", "CrmsyncConfig",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
         // Operating crmsync: the pipeline as lifecycle services, its metrics, readiness, and
         // log output (JSON or text, customer data masked). No HTTP here.
         .target(
@@ -131,6 +111,26 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // `crmsync bench`'s parts that are not the command: the workload generator, the store
+        // ceiling, latency percentiles, /proc memory, the report and its SVG chart.
+        .target(
+            name: "Bench",
+            dependencies: ["Kafka", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The web console (review queue, records, health) as routes for the HTTP server:
+        // sign-in, sessions, CSRF, mustache pages. Decisions go through Pipeline's resolveReview.
+        .target(
+            name: "Console",
+            dependencies: [
+                "CRMModel", "Store", "Pipeline", "Dedup", "Audit", "Ownership", "DeadLetters", "CrmsyncConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The command-line interface.
         .executableTarget(
             name: "crmsync",
@@ -146,11 +146,10 @@ let package = Package(
                 "Ownership",
                 "Pipeline",
                 "DeadLetters",
-                "Bench",
-                "Console",
-                .product(name: "Hummingbird", package: "hummingbird"),
                 "Operations",
                 "HTTPServer",
+                "Bench",
+                "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -216,10 +215,6 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "BenchTests",
-            dependencies: ["Bench", "Kafka", "Normalize", "Normalizers", "CRMModel"]
-        ),
-        .testTarget(
             name: "OperationsTests",
             dependencies: [
                 "Operations", "HTTPServer", "Pipeline", "Store", "Kafka", "CRMModel",
@@ -228,6 +223,10 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .testTarget(
+            name: "BenchTests",
+            dependencies: ["Bench", "Kafka", "Normalize", "Normalizers", "CRMModel"]
         ),
         .testTarget(
             name: "OwnershipTests",

@@ -54,6 +54,15 @@ public struct BatchSummary: Sendable, Hashable {
 
     public init() {}
 
+    /// Adds `other`'s counts to these.
+    mutating func add(_ other: BatchSummary) {
+        events.merge(other.events, uniquingKeysWith: +)
+        deadLetters.merge(other.deadLetters, uniquingKeysWith: +)
+        rejections.merge(other.rejections, uniquingKeysWith: +)
+        merges += other.merges
+        appliedLatencies += other.appliedLatencies
+    }
+
     mutating func count(_ outcome: String, source: String, system: String?) {
         events[EventKey(source: source, system: system ?? "unknown", outcome: outcome), default: 0] += 1
     }

@@ -117,18 +117,19 @@ public final class WriteStage: BatchWriter {
     /// Transient store errors propagate: the whole batch is retried.
     private func processIsolated(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp,
                                  summary: inout BatchSummary) throws -> [EventOutcome] {
-        // Rolled back with the savepoint: a message counts once, as a dead letter, when it fails.
-        let before = summary
+        // The message's own counts join the batch's only if its savepoint commits: a message that
+        // fails counts once, as a dead letter.
+        var counted = BatchSummary()
         do {
-            return try tx.savepoint { try process(message, source: source, tx: tx, now: now, summary: &summary) }
+            let outcomes = try tx.savepoint { try process(message, source: source, tx: tx, now: now, summary: &counted) }
+            summary.add(counted)
+            return outcomes
         } catch let error as StoreError where error.isTransient {
             throw error
         } catch let error as EventError {
-            summary = before
             try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now, summary: &summary)
             return [.deadLettered]
         } catch {
-            summary = before
             let failure = EventError(.internalError, stage: .write, "could not apply: \(error)")
             try deadLetter(message, error: failure, source: source.rawValue, tx: tx, now: now, summary: &summary)
             return [.deadLettered]

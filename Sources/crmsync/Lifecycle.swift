@@ -8,15 +8,20 @@ import UnixSignals
 /// SIGINT shuts down gracefully (each service finishes its work, in reverse order), within
 /// `shutdownTimeout` (then the services are cancelled); a second signal ends the process at once.
 enum Lifecycle {
-    /// Runs `services` until they end, fail, or a signal stops them.
-    static func run(_ services: [ServiceGroupConfiguration.ServiceConfiguration], shutdownTimeout: Duration, logger: Logger) async throws {
+    /// Runs `services` until they end, fail, or a signal stops them; `onSignal` is called when the
+    /// first signal starts the graceful shutdown (readiness turns it into "not ready").
+    static func run(_ services: [ServiceGroupConfiguration.ServiceConfiguration], shutdownTimeout: Duration, logger: Logger,
+                    onSignal: @escaping @Sendable () -> Void = {}) async throws {
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.maximumGracefulShutdownDuration = shutdownTimeout
         let group = ServiceGroup(configuration: configuration)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             tasks.addTask {
-                await watchSignals(logger: logger, shutdownTimeout: shutdownTimeout) { await group.triggerGracefulShutdown() }
+                await watchSignals(logger: logger, shutdownTimeout: shutdownTimeout) {
+                    onSignal()
+                    await group.triggerGracefulShutdown()
+                }
             }
             // The group ending (by itself or by a signal) ends the signal watcher too.
             defer { tasks.cancelAll() }

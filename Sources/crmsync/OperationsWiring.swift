@@ -9,19 +9,23 @@ enum OperationsWiring {
     /// An unsent outbox row older than this means the relay is not keeping up (or cannot publish).
     static let outboxStallSeconds: Int64 = 120
 
-    static func routes(_ wiring: ProcessorWiring, metrics: PipelineMetrics, logger: Logger) -> [any RouteContributor] {
-        let readiness = self.readiness(wiring)
+    static func routes(_ wiring: ProcessorWiring, metrics: PipelineMetrics, stopping: OnceFlag) -> [any RouteContributor] {
+        let readiness = self.readiness(wiring, stopping: stopping)
         let gauges = ScrapeGauges(store: wiring.store, processor: wiring.processor, readiness: readiness)
         return [MetricsRoutes(metrics: metrics, gauges: gauges), HealthRoutes(readiness: readiness)]
     }
 
-    /// Ready: partitions assigned and the brokers answering, the store writable, the outbox
-    /// draining, and no fatal producer error.
-    static func readiness(_ wiring: ProcessorWiring) -> ReadinessProbe {
+    /// Ready: not shutting down, partitions assigned and the brokers answering, the store
+    /// writable, the outbox draining, and no fatal producer error.
+    static func readiness(_ wiring: ProcessorWiring, stopping: OnceFlag) -> ReadinessProbe {
         let processor = wiring.processor
         let store = wiring.store
         let producer = wiring.producer
         return ReadinessProbe(checks: [
+            {
+                stopping.isClaimed ? ReadinessCheck(name: "lifecycle", ok: false, detail: "shutting down")
+                    : ReadinessCheck(name: "lifecycle", ok: true, detail: "running")
+            },
             {
                 let probe = await processor.probe()
                 if let error = probe.brokerError {

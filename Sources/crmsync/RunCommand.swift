@@ -60,11 +60,12 @@ struct RunCommand: AsyncParsableCommand {
             // Stopped in reverse: the processor commits its batch and leaves the group, the relay
             // publishes what that batch wrote, the HTTP server answers until the end.
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            let stopping = OnceFlag()
             if let address = configuration.httpAddress {
                 // The web console mounts next to /metrics and the probes (when console.users is set).
                 let console: [any RouteContributor] = try ConsoleWiring.routes(configuration, store: wiring.store, logger: logger).map { [$0] } ?? []
                 let server = OperationsServer(host: address.host, port: address.port,
-                                              contributors: OperationsWiring.routes(wiring, metrics: metrics, logger: logger) + console, logger: logger)
+                                              contributors: OperationsWiring.routes(wiring, metrics: metrics, stopping: stopping) + console, logger: logger)
                 services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
             }
             services.append(.init(service: RelayService(relay: wiring.relay, logger: logger),
@@ -73,7 +74,8 @@ struct RunCommand: AsyncParsableCommand {
                                   successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
             var failure: (any Error)?
             do {
-                try await Lifecycle.run(services, shutdownTimeout: .seconds(configuration.shutdownTimeoutSeconds), logger: logger)
+                try await Lifecycle.run(services, shutdownTimeout: .seconds(configuration.shutdownTimeoutSeconds), logger: logger,
+                                        onSignal: { _ = stopping.claim() })
             } catch {
                 failure = error
             }

@@ -109,7 +109,7 @@ extension FailureModes {
             #expect(ready.status == 200)
             let report = try #require(try JSONSerialization.jsonObject(with: Data(ready.body.utf8)) as? [String: Any])
             #expect(report["ready"] as? Bool == true)
-            #expect((report["checks"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["consumer", "store", "outbox", "producer"])
+            #expect((report["checks"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["lifecycle", "consumer", "store", "outbox", "producer"])
 
             #expect(await processor.signal(SIGTERM) == 0)
             _ = await broker.stop()
@@ -236,6 +236,57 @@ extension FailureModes {
 
             let letters = try await TopicSnapshot.read(topic: "dlq.events.v1", partitions: 3, bootstrapServers: broker.bootstrapServers, logger: FailureSupport.logger)
             #expect(Set(letters.compactMap(\.value)) == Set(sent.compactMap(\.value)), "the dead letters keep the original bytes")
+            _ = await broker.stop()
+        }
+
+        @Test("a second SIGTERM during a graceful shutdown that cannot finish (store locked) stops run at once with exit 130; nothing is lost")
+        func secondSignal() async throws {
+            let directory = try FailureSupport.temporaryDirectory("second-signal")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = directory.appendingPathComponent("second.sqlite").path
+            let config = try FailureSupport.writeConfig(in: directory)
+            let configText = try String(contentsOfFile: config, encoding: .utf8)
+            // Long retry backoffs: the first signal can be sent at the start of a long wait, so the
+            // graceful stop (which lets that wait end before leaving the batch) surely outlasts the test's steps.
+            try Data((configText + "\nshutdown_timeout: 600\nretry:\n  backoff_base_ms: 60000\n  backoff_cap_ms: 60000\n").utf8)
+                .write(to: URL(fileURLWithPath: config))
+            let broker = try await DevBrokerProcess()
+            let first = (0..<4).map { ProducerMessage(topic: "crm.events.v1", key: Array("q-\($0)".utf8), value: FailureSupport.validEvent(source: "crm", system: "salesforce", id: "q-\($0)")) }
+            _ = try await FailureSupport.produce(first, to: broker.bootstrapServers)
+            let (processor, port) = try await Self.startRun(brokers: broker.bootstrapServers, store: store, config: config)
+            _ = try await FailureSupport.awaitStats(store, processor: processor) { FailureSupport.events($0)["total"] == 4 }
+
+            // The store locked with a batch in hand: the batch cannot commit, so the graceful stop waits.
+            let lock = StoreLockHolder(path: store)
+            try await lock.acquire()
+            let more = (4..<8).map { ProducerMessage(topic: "crm.events.v1", key: Array("q-\($0)".utf8), value: FailureSupport.validEvent(source: "crm", system: "salesforce", id: "q-\($0)")) }
+            _ = try await FailureSupport.produce(more, to: broker.bootstrapServers)
+            // A retry that waits at least 5 s (full jitter: most do).
+            while true {
+                guard let line = await processor.waitForLine(containing: "transient failure, retrying batch") else {
+                    Issue.record("run ended while the store was locked")
+                    return
+                }
+                let delay = line.components(separatedBy: " in ").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+                if delay >= 5_000 { break }
+            }
+            kill(processor.process.processIdentifier, SIGTERM)
+            #expect(await processor.waitForLine(containing: "shutting down gracefully") != nil)
+            // The HTTP server stops last: until then /readyz says why it is not ready.
+            let stopping = try await Self.get(port, "/readyz")
+            #expect(stopping.status == 503 && stopping.body.contains(#"{"detail":"shutting down","name":"lifecycle","ok":false}"#), "\(stopping.body)")
+            let started = ContinuousClock.now
+            #expect(await processor.signal(SIGTERM) == 130, "the second signal ends the process at once")
+            #expect(ContinuousClock.now - started < .seconds(3))
+            lock.release()
+
+            // As after a crash: a new run applies the uncommitted batch, each event once.
+            let again = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: 20, config: config)
+            let stats = try await FailureSupport.awaitStats(store, processor: again) {
+                FailureSupport.events($0)["total"] == 8 && FailureSupport.unsent($0) == 0
+            }
+            #expect(FailureSupport.events(stats) == ["total": 8, "applied": 8, "duplicate": 0, "review": 0, "dead_lettered": 0])
+            #expect(await again.signal(SIGTERM) == 0)
             _ = await broker.stop()
         }
     }
