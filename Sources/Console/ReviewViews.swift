@@ -92,7 +92,7 @@ enum ReviewViews {
             "title": "Is \(Formatting.subject(event.fields)) one of these records?",
             "explanation": "Why: \(Formatting.reason(request.reason))",
             "columns": columns, "rows": rows, "targets": targets, "hasTargets": !targets.isEmpty,
-            "approveLabel": "Approve: apply the event to the chosen record",
+            "approveLabel": "Approve: apply the event to the chosen record", "comparedTo": "the incoming event",
         ]
     }
 
@@ -126,7 +126,7 @@ enum ReviewViews {
             "title": "Change \(review.field) of \(record.map { Formatting.subject($0.fields) } ?? "this record")?",
             "explanation": "Why: \(Formatting.reason(request.reason))",
             "columns": columns, "rows": rows, "hasTargets": false,
-            "approveLabel": "Approve: use the proposed value",
+            "approveLabel": "Approve: use the proposed value", "comparedTo": "the proposed value",
         ]
     }
 }

@@ -114,7 +114,7 @@ enum Templates {
       {{/rows}}
     </table>
     </div>
-    <p class="muted">Highlighted cells differ from the incoming value.</p>
+    <p class="muted">Highlighted cells differ from {{comparedTo}}.</p>
     {{#isOpen}}
     {{#canDecide}}
     <div class="card">
