@@ -33,6 +33,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         // NIOCore's ByteBuffer and Channel, which Hummingbird's API hands us (already in the graph).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        // The web console's server-rendered pages: logic-less templates that HTML-escape `{{ }}`
+        // by default (customer values are attacker-controlled); Hummingbird's own template
+        // engine, no dependencies of its own.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev, found through pkg-config.
@@ -113,6 +117,20 @@ let package = Package(
             name: "Bench",
             dependencies: ["Kafka", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // The web console (review queue, records, health) as routes for the HTTP server:
+        // sign-in, sessions, CSRF, mustache pages. Decisions go through Pipeline's resolveReview.
+        .target(
+            name: "Console",
+            dependencies: [
+                "CRMModel", "Store", "Pipeline", "Dedup", "Audit", "Ownership", "DeadLetters", "CrmsyncConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The command-line interface.
         .executableTarget(
             name: "crmsync",
@@ -131,6 +149,7 @@ let package = Package(
                 "Operations",
                 "HTTPServer",
                 "Bench",
+                "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -177,6 +196,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "CRMModel", "Store", "Dedup"]),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "CRMModel", .product(name: "GRDB", package: "GRDB.swift")]

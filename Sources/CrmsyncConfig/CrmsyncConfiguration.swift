@@ -44,6 +44,8 @@ public struct CrmsyncConfiguration: Sendable, Hashable {
     public var topicsDirectory: String = "topics"
     /// Per-field ownership policies.
     public var ownershipFile: String = "config/ownership.yml"
+    /// The web console's users and cookie settings (`console:`).
+    public var console = ConsoleSettings()
     /// Log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel: String = "info"
     /// Normalize stage settings.
@@ -206,7 +208,7 @@ public enum ConfigurationLoader {
     public static func apply(fileText: String, file: String, to configuration: inout CrmsyncConfiguration) throws(ConfigError) {
         let root = try YAMLReader(text: fileText, file: file)
         let sections = try root.mapping(knownKeys: ["brokers", "store", "group_id", "kafka", "topics", "topics_dir", "ownership", "log_level", "normalize", "retry",
-                                                         "log_format", "http_addr", "shutdown_timeout", "identity"])
+                                                         "log_format", "http_addr", "shutdown_timeout", "identity", "console"])
         if let brokers = sections["brokers"] {
             let value = try brokers.nonEmptyString()
             guard let normalized = normalizedBrokers(value) else {
@@ -321,6 +323,9 @@ public enum ConfigurationLoader {
             if let size = keys["max_message_bytes"] {
                 configuration.normalize.maxMessageBytes = try size.int(in: 1_024...16 * 1024 * 1024)
             }
+        }
+        if let console = sections["console"] {
+            try ConsoleSettings.apply(console, to: &configuration.console)
         }
     }
 

@@ -30,7 +30,9 @@ public struct ReviewResolutionError: Error, Sendable, CustomStringConvertible {
 extension WriteStage {
     /// Resolves a review request through the normal write path, in one transaction: an approval
     /// writes the record, its audit event (`review_resolved`) and the outputs like any event.
-    public func resolveReview(id: String, decision: ReviewDecision, actor: String) throws -> ReviewResolutionResult {
+    /// `comment` (the reviewer's note) goes with the resolution on the review topic.
+    /// `crmsync review` and the web console both decide through here.
+    public func resolveReview(id: String, decision: ReviewDecision, actor: String, comment: String? = nil) throws -> ReviewResolutionResult {
         try store.write { tx in
             let now = clock.now()
             guard let request = try tx.reviewRequest(id) else {
@@ -53,7 +55,8 @@ extension WriteStage {
                     goldenID = try approveIdentity(request, into: into, actor: actor, tx: tx, now: now)
                 }
             }
-            try close(request, status: status, goldenID: goldenID ?? request.goldenID, actor: actor, tx: tx, now: now)
+            let note = comment.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+            try close(request, status: status, goldenID: goldenID ?? request.goldenID, actor: actor, note: note, tx: tx, now: now)
             return ReviewResolutionResult(reviewID: id, status: status, goldenID: goldenID)
         }
     }

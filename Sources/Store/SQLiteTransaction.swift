@@ -518,7 +518,7 @@ final class SQLiteTransaction: StoreTransaction {
             updatedAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "updated_at")))
     }
 
-    private static func decodeReview(_ row: Row) throws -> ReviewRequest {
+    static func decodeReview(_ row: Row) throws -> ReviewRequest {
         let id = try row.decode(String.self, forColumn: "id")
         let kindName = try row.decode(String.self, forColumn: "kind")
         let statusName = try row.decode(String.self, forColumn: "status")

@@ -11,6 +11,6 @@ struct Crmsync: AsyncParsableCommand {
         Configuration: --config FILE (default ./crmsync.yml when present), overridden by
         CRMSYNC_BROKERS / CRMSYNC_STORE / CRMSYNC_CONFIG, overridden by --brokers and --store.
         """,
-        subcommands: [DemoCommand.self, RunCommand.self, BenchCommand.self, DevBrokerCommand.self, TopicsCommand.self, RecordsCommand.self, ReviewCommand.self, DeadLetterCommand.self, PurgeCommand.self, AuditCommand.self, StatsCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, BenchCommand.self, DevBrokerCommand.self, TopicsCommand.self, RecordsCommand.self, ReviewCommand.self, DeadLetterCommand.self, PurgeCommand.self, AuditCommand.self, StatsCommand.self, ConsoleCommand.self]
     )
 }

@@ -67,8 +67,11 @@ struct ReviewCommand: AsyncParsableCommand {
         @Option(help: "Who decided (recorded in the audit event; default $USER).")
         var actor: String?
 
+        @Option(help: "A note that goes with the decision on the review topic.")
+        var comment: String?
+
         func run() async throws {
-            try await resolve(common: common, id: id, decision: .approve(into: into), actor: actor)
+            try await resolve(common: common, id: id, decision: .approve(into: into), actor: actor, comment: comment)
         }
     }
 
@@ -83,19 +86,22 @@ struct ReviewCommand: AsyncParsableCommand {
         @Option(help: "Who decided (default $USER).")
         var actor: String?
 
+        @Option(help: "A note that goes with the decision on the review topic.")
+        var comment: String?
+
         func run() async throws {
-            try await resolve(common: common, id: id, decision: .reject, actor: actor)
+            try await resolve(common: common, id: id, decision: .reject, actor: actor, comment: comment)
         }
     }
 }
 
-private func resolve(common: CommonOptions, id: String, decision: ReviewDecision, actor: String?) async throws {
+private func resolve(common: CommonOptions, id: String, decision: ReviewDecision, actor: String?, comment: String?) async throws {
     try await reportingFailures {
         let configuration = try common.load(quietByDefault: true)
         let who = actor ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
         let writer = try Stages.writeStageOnExistingStore(configuration, label: "crmsync.review")
         do {
-            let result = try writer.resolveReview(id: id, decision: decision, actor: who)
+            let result = try writer.resolveReview(id: id, decision: decision, actor: who, comment: comment)
             print("\(result.reviewID): \(result.status.rawValue)\(result.goldenID.map { ", record \($0) updated" } ?? "")")
         } catch let error as ReviewResolutionError {
             throw CLIFailure.other(error.description)
