@@ -13,8 +13,8 @@ extension SQLiteStore {
     /// Open review requests, best candidate score first, then oldest first; optionally of one
     /// kind and raised by one source. `page` counts from 0.
     ///
-    /// Filters on the `status` index; the score is read from the candidates column, so the open
-    /// queue (people-sized, not record-sized) is sorted per page request.
+    /// Walks the `(status, score, created_at, id)` index in order; the source filter reads the
+    /// payload of the rows it walks.
     public func reviewQueue(kind: ReviewKind?, source: String?, page: Int, pageSize: Int) throws -> ReviewQueuePage {
         let size = max(1, min(pageSize, 200))
         let offset = max(0, page) * size
@@ -28,8 +28,7 @@ extension SQLiteStore {
                                                   -- field reviews: the lossless form, then the plain one of earlier versions
                                                   json_extract(payload, '$.proposed_by.source'),
                                                   json_extract(payload, '$.proposedBy.source')) = ?2)
-                    ORDER BY COALESCE((SELECT MAX(json_extract(value, '$.score')) FROM json_each(candidates)), 0) DESC,
-                             created_at, id
+                    ORDER BY score DESC, created_at, id
                     LIMIT ?3 OFFSET ?4
                     """, arguments: [kind?.rawValue, source, size + 1, offset])
                 let requests = try rows.prefix(size).map(SQLiteTransaction.decodeReview)
