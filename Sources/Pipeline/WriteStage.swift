@@ -85,15 +85,18 @@ public final class WriteStage: BatchWriter {
         do {
             return try store.write { tx in
                 var outcomes: [String: Int] = [:]
+                var tally = OutcomeTally()
                 var offsets: [TopicPartition: Int64] = [:]
                 for message in batch {
                     let now = clock.now()
                     let source = sources[message.topic] ?? .crm
-                    for outcome in try processIsolated(message, source: source, tx: tx, now: now) {
-                        outcomes[outcome.rawValue, default: 0] += 1
+                    for counted in try processIsolated(message, source: source, tx: tx, now: now) {
+                        outcomes[counted.outcome.rawValue, default: 0] += 1
+                        tally.add(counted, at: now)
                     }
                     offsets[message.topicPartition] = max(offsets[message.topicPartition] ?? 0, message.offset + 1)
                 }
+                try tally.write(to: tx)
                 for (partition, next) in offsets {
                     try tx.commitOffset(topic: partition.topic, partition: partition.partition, next: next)
                 }
@@ -110,22 +113,22 @@ public final class WriteStage: BatchWriter {
     /// reject, or a record the store refuses to change) rolls back only this message's writes
     /// and dead-letters it, so a poison message can never stop the batch or the partition.
     /// Transient store errors propagate: the whole batch is retried.
-    private func processIsolated(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp) throws -> [EventOutcome] {
+    ///
+    /// Returns the outcomes to count; the caller counts them once the savepoint has committed.
+    private func processIsolated(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp) throws -> [CountedOutcome] {
         do {
             return try tx.savepoint { try process(message, source: source, tx: tx, now: now) }
         } catch let error as StoreError where error.isTransient {
             throw error
         } catch let error as EventError {
-            try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)
-            return [.deadLettered]
+            return [try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)]
         } catch {
             let failure = EventError(.internalError, stage: .write, "could not apply: \(error)")
-            try deadLetter(message, error: failure, source: source.rawValue, tx: tx, now: now)
-            return [.deadLettered]
+            return [try deadLetter(message, error: failure, source: source.rawValue, tx: tx, now: now)]
         }
     }
 
-    private func process(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp) throws -> [EventOutcome] {
+    private func process(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp) throws -> [CountedOutcome] {
         let raw = RawEvent(topic: message.topic, key: message.key, value: message.value ?? [],
                            headers: message.headers.map { ($0.name, $0.value ?? []) }, source: source)
         let events: [NormalizedEvent]
@@ -133,35 +136,30 @@ public final class WriteStage: BatchWriter {
         case .success(let normalized):
             events = normalized
         case .failure(let error):
-            try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)
-            return [.deadLettered]
+            return [try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)]
         }
         // A message that carries nothing crmsync models (e.g. a HubSpot association change) is
         // applied as a no-op so it still has an outcome.
-        guard !events.isEmpty else {
-            try tx.countOutcome(.applied, source: source.rawValue, at: now)
-            return [.applied]
-        }
+        guard !events.isEmpty else { return [CountedOutcome(.applied, source: source.rawValue)] }
         // A failure of any event fails the whole message (one dead letter, by processIsolated),
         // like a normalize failure: the DLQ keeps the message as a unit.
         return try events.map { try apply($0, tx: tx, now: now) }
     }
 
-    private func deadLetter(_ message: ConsumerMessage, error: EventError, source: String, tx: any StoreTransaction, now: Timestamp) throws {
+    private func deadLetter(_ message: ConsumerMessage, error: EventError, source: String, tx: any StoreTransaction, now: Timestamp) throws -> CountedOutcome {
         let letter = DeadLetter(failed: message, error: error, failedAt: now)
         _ = try tx.enqueue(OutboxMessage(letter.record(topic: topics.dlq), at: now))
-        try tx.countOutcome(.deadLettered, source: source, at: now)
         logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(error)")
+        return CountedOutcome(.deadLettered, source: source)
     }
 
     // MARK: - One canonical event
 
-    private func apply(_ normalized: NormalizedEvent, tx: any StoreTransaction, now: Timestamp) throws -> EventOutcome {
+    private func apply(_ normalized: NormalizedEvent, tx: any StoreTransaction, now: Timestamp) throws -> CountedOutcome {
         let event = normalized.event
         let source = event.source.rawValue
         if try tx.rememberedEvent(system: event.system, eventID: event.eventID) != nil {
-            try tx.countOutcome(.duplicate, source: source, at: now)
-            return .duplicate
+            return CountedOutcome(.duplicate, source: source)
         }
         let resolution = try resolver.resolve(normalized, lookup: tx)
         guard resolution.goldenID != nil else {
@@ -170,8 +168,7 @@ public final class WriteStage: BatchWriter {
         try applyResolved(normalized, resolution: resolution, operation: nil, actor: nil, tx: tx, now: now)
         _ = try tx.rememberEvent(RememberedEvent(system: event.system, eventID: event.eventID, source: event.source,
                                                  outcome: .applied, goldenID: resolution.goldenID, seenAt: now))
-        try tx.countOutcome(.applied, source: source, at: now)
-        return .applied
+        return CountedOutcome(.applied, source: source)
     }
 
     /// Applies an event whose identity is decided: crosswalk and indexes, merges, ownership,
@@ -249,7 +246,7 @@ public final class WriteStage: BatchWriter {
         return record.id
     }
 
-    private func holdForReview(_ normalized: NormalizedEvent, resolution: IdentityResolution, tx: any StoreTransaction, now: Timestamp) throws -> EventOutcome {
+    private func holdForReview(_ normalized: NormalizedEvent, resolution: IdentityResolution, tx: any StoreTransaction, now: Timestamp) throws -> CountedOutcome {
         let event = normalized.event
         let review: IdentityReview
         switch resolution.decision {
@@ -272,8 +269,7 @@ public final class WriteStage: BatchWriter {
         }
         _ = try tx.rememberEvent(RememberedEvent(system: event.system, eventID: event.eventID, source: event.source,
                                                  outcome: .review, goldenID: nil, seenAt: now))
-        try tx.countOutcome(.review, source: event.source.rawValue, at: now)
-        return .review
+        return CountedOutcome(.review, source: event.source.rawValue)
     }
 
     private func openFieldReview(_ review: FieldReview, record: GoldenRecord, event: CanonicalEvent, tx: any StoreTransaction, now: Timestamp) throws {

@@ -102,8 +102,9 @@ public protocol StoreTransaction: StoreReader {
     func rememberEvent(_ event: RememberedEvent) throws -> Bool
     /// Changes a remembered event's outcome (a held event applied after review).
     func updateEventOutcome(system: String, eventID: String, outcome: EventOutcome, goldenID: GoldenID?) throws
-    /// Counts one event of `source` with `outcome` for `stats`.
-    func countOutcome(_ outcome: EventOutcome, source: String, at time: Timestamp) throws
+    /// Counts `count` events of `source` with `outcome` for `stats` (the pipeline adds up a
+    /// whole batch and writes each counter once); `time` is the latest of them.
+    func countOutcome(_ outcome: EventOutcome, source: String, count: Int, at time: Timestamp) throws
     /// Opens a review request; false when one with this id exists already.
     @discardableResult
     func openReviewRequest(_ request: ReviewRequest) throws -> Bool
@@ -170,4 +171,11 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isTransient: Bool { kind == .busy || kind == .diskFull }
 
     public var description: String { "store \(kind.rawValue): \(message)" }
+}
+
+extension StoreTransaction {
+    /// Counts one event of `source` with `outcome` for `stats`.
+    public func countOutcome(_ outcome: EventOutcome, source: String, at time: Timestamp) throws {
+        try countOutcome(outcome, source: source, count: 1, at: time)
+    }
 }
