@@ -313,12 +313,12 @@ public final class WriteStage: BatchWriter {
                      changes: [AuditEvent.Change], rejected: [AuditEvent.Rejection], tx: any StoreTransaction, now: Timestamp,
                      actor: String? = nil) throws {
         let head = try tx.auditHead(of: goldenID) ?? AuditHead(seq: 0, lastHash: AuditEvent.genesisHash)
-        let audit = AuditEvent(
+        let (audit, json) = AuditEvent.sealedWithJSON(
             goldenID: goldenID, seq: Int(head.seq) + 1, entity: entity, operation: operation,
             eventID: event.eventID, source: event.source, system: event.system, actor: actor ?? event.actor,
             occurredAt: event.occurredAt, appliedAt: now, changes: changes, rejected: rejected, prevHash: head.lastHash)
         try tx.advanceAuditHead(of: goldenID, to: AuditHead(seq: Int64(audit.seq), lastHash: audit.hash))
-        _ = try tx.enqueue(OutboxMessage(OutputRecords.audit(audit, topic: topics.audit), at: now))
+        _ = try tx.enqueue(OutboxMessage(OutputRecords.audit(audit, json: json, topic: topics.audit), at: now))
     }
 
     /// - Parameter externalIDs: the record's crosswalk entries when the caller has just read them.
@@ -364,12 +364,10 @@ public final class WriteStage: BatchWriter {
     /// adopted into it.
     func decodeState(_ record: GoldenRecord) throws -> RecordPolicyState {
         guard !record.policyState.isEmpty else { return RecordPolicyState.empty.adoptingLegacyDeletion(record.deletedAt) }
-        return try JSONDecoder().decode(RecordPolicyState.self, from: record.policyState).adoptingLegacyDeletion(record.deletedAt)
+        return try PolicyStateCodec.decode(record.policyState).adoptingLegacyDeletion(record.deletedAt)
     }
 
     func encodeState(_ state: RecordPolicyState) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(state)
+        PolicyStateCodec.encode(state)
     }
 }
