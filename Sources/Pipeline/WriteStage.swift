@@ -33,10 +33,10 @@ public struct OutputTopics: Sendable, Hashable {
 /// dead-lettered; a message that fails to normalize is one dead-lettered input.
 public final class WriteStage: BatchWriter {
     let store: any GoldenStore
-    private let normalize: NormalizeStage
+    let normalize: NormalizeStage
     let resolver: IdentityResolver
     let ownership: OwnershipEngine
-    private let sources: [String: Source]
+    let sources: [String: Source]
     let topics: OutputTopics
     let clock: Clock
     private let logger: Logger
@@ -82,15 +82,18 @@ public final class WriteStage: BatchWriter {
     }
 
     public func apply(_ batch: [ConsumerMessage]) throws -> BatchResult {
+        // Parsing and normalizing need no store: done first, on every core, so the single
+        // writer's transaction only looks up and writes.
+        let normalized = normalizeAll(batch)
         do {
             return try store.write { tx in
                 var outcomes: [String: Int] = [:]
                 var tally = OutcomeTally()
                 var offsets: [TopicPartition: Int64] = [:]
-                for message in batch {
+                for (message, events) in zip(batch, normalized) {
                     let now = clock.now()
                     let source = sources[message.topic] ?? .crm
-                    for counted in try processIsolated(message, source: source, tx: tx, now: now) {
+                    for counted in try processIsolated(message, events, source: source, tx: tx, now: now) {
                         outcomes[counted.outcome.rawValue, default: 0] += 1
                         tally.add(counted, at: now)
                     }
@@ -115,9 +118,10 @@ public final class WriteStage: BatchWriter {
     /// Transient store errors propagate: the whole batch is retried.
     ///
     /// Returns the outcomes to count; the caller counts them once the savepoint has committed.
-    private func processIsolated(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp) throws -> [CountedOutcome] {
+    private func processIsolated(_ message: ConsumerMessage, _ normalized: Result<[NormalizedEvent], EventError>, source: Source,
+                                 tx: any StoreTransaction, now: Timestamp) throws -> [CountedOutcome] {
         do {
-            return try tx.savepoint { try process(message, source: source, tx: tx, now: now) }
+            return try tx.savepoint { try process(message, normalized, source: source, tx: tx, now: now) }
         } catch let error as StoreError where error.isTransient {
             throw error
         } catch let error as EventError {
@@ -128,11 +132,10 @@ public final class WriteStage: BatchWriter {
         }
     }
 
-    private func process(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp) throws -> [CountedOutcome] {
-        let raw = RawEvent(topic: message.topic, key: message.key, value: message.value ?? [],
-                           headers: message.headers.map { ($0.name, $0.value ?? []) }, source: source)
+    private func process(_ message: ConsumerMessage, _ normalized: Result<[NormalizedEvent], EventError>, source: Source,
+                         tx: any StoreTransaction, now: Timestamp) throws -> [CountedOutcome] {
         let events: [NormalizedEvent]
-        switch normalize.normalize(raw) {
+        switch normalized {
         case .success(let normalized):
             events = normalized
         case .failure(let error):
