@@ -328,7 +328,7 @@ final class SQLiteTransaction: StoreTransaction {
 
     func enqueue(_ message: OutboxMessage) throws -> Int64 {
         try db.execute(cached: "INSERT INTO outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [message.topic, message.key, message.value, try JSONColumns.encode(message.headers),
+                       arguments: [message.topic, message.key, message.value, JSONColumns.encodeHeaders(message.headers),
                                    message.createdAt.epochMilliseconds])
         return db.lastInsertedRowID
     }
