@@ -321,7 +321,9 @@ public final class WriteStage: BatchWriter {
             eventID: event.eventID, source: event.source, system: event.system, actor: actor ?? event.actor,
             occurredAt: event.occurredAt, appliedAt: now, changes: changes, rejected: rejected, prevHash: head.lastHash)
         try tx.advanceAuditHead(of: goldenID, to: AuditHead(seq: Int64(audit.seq), lastHash: audit.hash))
-        _ = try tx.enqueue(OutboxMessage(OutputRecords.audit(audit, json: json, topic: topics.audit), at: now))
+        let message = OutboxMessage(OutputRecords.audit(audit, json: json, topic: topics.audit), at: now)
+        _ = try tx.enqueue(message)
+        try tx.appendAuditLog(AuditLogEntry(goldenID: goldenID, seq: Int64(audit.seq), value: message.value))
     }
 
     /// - Parameter externalIDs: the record's crosswalk entries when the caller has just read them.

@@ -40,13 +40,20 @@ public protocol StoreReader: IdentityLookup {
     func parkedOutboxCount() throws -> Int
     /// The newest `limit` parked rows, newest first.
     func parkedOutbox(limit: Int) throws -> [ParkedOutboxEntry]
-    /// Outbox rows (sent or not) for one topic and key, in order, e.g. a record's audit events.
+    /// Outbox rows for one topic and key, in order. Delivered rows are deleted by the relay
+    /// (``StoreTransaction/deleteDelivered(_:)``): a record's audit trail is ``auditLog(of:)``.
     func outbox(topic: String, key: Data) throws -> [OutboxEntry]
     /// Rows of one topic in outbox order, after `afterID`, for tools that page through a topic's
     /// history (audit verify); not a hot-path query.
     func outbox(topic: String, afterID: Int64, limit: Int) throws -> [OutboxEntry]
     /// The newest `limit` rows of one topic, newest first (`audit --tail`).
     func latestOutbox(topic: String, limit: Int) throws -> [OutboxEntry]
+    /// One record's audit events as published, oldest first (`crmsync audit --id`, purge).
+    func auditLog(of id: GoldenID) throws -> [AuditLogEntry]
+    /// Audit events in the order written, after `afterID`, for paging through all (audit verify).
+    func auditLog(afterID: Int64, limit: Int) throws -> [AuditLogEntry]
+    /// The newest `limit` audit events, newest first (`crmsync audit --tail`).
+    func latestAuditLog(limit: Int) throws -> [AuditLogEntry]
     /// Every record's audit head (for verifying that no trailing event is missing).
     func auditHeads() throws -> [String: AuditHead]
     /// Next offset to consume per partition of `topic`.
@@ -114,6 +121,13 @@ public protocol StoreTransaction: StoreReader {
     @discardableResult
     func enqueue(_ message: OutboxMessage) throws -> Int64
     func markSent(_ ids: [Int64], at time: Timestamp) throws
+    /// Deletes rows the broker acknowledged (the relay's way of marking them sent): the outbox
+    /// holds only what is still to publish, so the store stops growing with every version
+    /// published. Parked rows stay for the operator.
+    func deleteDelivered(_ ids: [Int64]) throws
+    /// Keeps an audit event in the audit log (what `audit`, `audit verify` and `purge` read),
+    /// next to its outbox row; the log outlives the outbox row.
+    func appendAuditLog(_ entry: AuditLogEntry) throws
     /// Parks an unsent row the broker will never accept: the relay skips it from now on (it
     /// stays in the outbox, with `reason`, for the operator).
     func parkOutbox(_ id: Int64, reason: String, at time: Timestamp) throws
