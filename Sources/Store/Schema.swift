@@ -200,7 +200,7 @@ enum Schema {
                 CREATE INDEX outbox_parked ON outbox(id) WHERE parked_at IS NOT NULL;
                 """)
         }
-        migrator.registerMigration("v6-audit-log") { db in
+        migrator.registerMigration("v8-perf-audit-log") { db in
             try db.execute(sql: """
                 -- Every audit event as published, for `audit`, `audit verify` and `purge`: the
                 -- outbox only holds rows still to publish (the relay deletes delivered rows).

@@ -59,7 +59,7 @@ struct AuditLogTests {
             let store = try SQLiteStore(path: path)
             // Back to the state before the audit log: audit events only in the outbox, some sent.
             try store.writeRaw { db in
-                try db.execute(sql: "DROP TABLE audit_log; DELETE FROM grdb_migrations WHERE identifier = 'v6-audit-log'")
+                try db.execute(sql: "DROP TABLE audit_log; DELETE FROM grdb_migrations WHERE identifier = 'v8-perf-audit-log'")
                 for (seq, sent) in [(1, true), (2, false)] {
                     try db.execute(sql: "INSERT INTO outbox (topic, key, value, headers, created_at, sent_at) VALUES (?, ?, ?, '[]', 0, ?)",
                                    arguments: ["audit.events.v1", Data("c-1".utf8), auditJSON("c-1", seq: seq), sent ? 1 : nil])
