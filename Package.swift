@@ -20,6 +20,19 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         // SQLite store (WAL, migrations in code) for golden records, crosswalk, outbox.
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        // Services with graceful shutdown on SIGTERM/SIGINT (`crmsync run`, `dlq replay`): the
+        // ecosystem's standard lifecycle, so a second signal, deadlines and ordered stops are not
+        // reimplemented by hand.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The metrics API the pipeline records into (counters, gauges, histograms).
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        // The swift-metrics backend that renders the Prometheus text format for /metrics.
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The HTTP server behind `--http-addr` (/metrics, /healthz, /readyz, later the console);
+        // used by the HTTPServer module only.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // NIOCore's ByteBuffer and Channel, which Hummingbird's API hands us (already in the graph).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev, found through pkg-config.
@@ -70,6 +83,30 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Operating crmsync: the pipeline as lifecycle services, its metrics, readiness, and
+        // log output (JSON or text, customer data masked). No HTTP here.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "Kafka", "Pipeline", "Store", "CRMModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The HTTP server (Hummingbird) as a lifecycle service; routes come from contributors
+        // (metrics and probes now, the web console later).
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                "Operations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // `crmsync bench`'s parts that are not the command: the workload generator, the store
         // ceiling, latency percentiles, /proc memory, the report and its SVG chart.
         .target(
@@ -91,9 +128,13 @@ let package = Package(
                 "Ownership",
                 "Pipeline",
                 "DeadLetters",
+                "Operations",
+                "HTTPServer",
                 "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // Routes librdkafka's C11 threads and locks through pthreads so ThreadSanitizer sees
@@ -151,6 +192,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "Operations", "HTTPServer", "Pipeline", "Store", "Kafka", "CRMModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

@@ -43,7 +43,7 @@ extension BenchReport {
                    #"<text x="\#(Int(width / 2))" y="20" text-anchor="middle" font-size="14">crmsync bench: throughput and p99 latency by golden records in the store</text>"#,
                    #"<line x1="\#(left)" y1="\#(top + plotHeight)" x2="\#(left + plotWidth)" y2="\#(top + plotHeight)" stroke="black"/>"#,
                    #"<text x="15" y="\#(top - 8)" fill="steelblue">events/s</text>"#,
-                   #"<text x="\#(width - right + 5)" y="\#(top - 8)" fill="firebrick">p99 ms</text>"#]
+                   #"<text x="\#(width - 5)" y="\#(top - 8)" text-anchor="end" fill="firebrick">p99 ms\#(points.first?.latency.first.map { " at \($0.rate)/s" } ?? "")</text>"#]
         for tick in 0...4 {
             let fraction = Double(tick) / 4
             let y = top + plotHeight * (1 - fraction)

@@ -50,6 +50,12 @@ public struct CrmsyncConfiguration: Sendable, Hashable {
     public var normalize = NormalizeSettings()
     /// Backoff of transient-failure retries (docs/contract.md#transient-failures).
     public var retry = RetrySettings()
+    /// Log line format: `text` (human) or `json` (one object per line).
+    public var logFormat: LogFormat = .text
+    /// Where `crmsync run` serves /metrics, /healthz and /readyz; nil: no HTTP server.
+    public var httpAddress: HTTPAddress?
+    /// How long a graceful shutdown (SIGTERM/SIGINT) may take before the process stops at once.
+    public var shutdownTimeoutSeconds: Int = 30
     /// Where this configuration came from, for messages (`crmsync.yml`, `defaults`).
     public var origin: String = "defaults"
 
@@ -85,6 +91,32 @@ public struct CrmsyncConfiguration: Sendable, Hashable {
     }
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    public enum LogFormat: String, Sendable, Hashable, CaseIterable {
+        case text, json
+    }
+}
+
+/// A `HOST:PORT` to listen on (`:9464` listens on every interface; port 0 picks a free one).
+public struct HTTPAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// nil unless `text` is `HOST:PORT` or `:PORT` with a port in 0...65535 (`[::1]:PORT` for IPv6).
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.contains(where: { $0.isWhitespace }) else { return nil }
+        self.init(host: host.isEmpty ? "0.0.0.0" : host, port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// Values given on the command line; `nil` means "not given".
@@ -163,7 +195,8 @@ public enum ConfigurationLoader {
     /// Applies a `crmsync.yml` document on top of `configuration`.
     public static func apply(fileText: String, file: String, to configuration: inout CrmsyncConfiguration) throws(ConfigError) {
         let root = try YAMLReader(text: fileText, file: file)
-        let sections = try root.mapping(knownKeys: ["brokers", "store", "group_id", "kafka", "topics", "topics_dir", "ownership", "log_level", "normalize", "retry"])
+        let sections = try root.mapping(knownKeys: ["brokers", "store", "group_id", "kafka", "topics", "topics_dir", "ownership", "log_level", "normalize", "retry",
+                                                         "log_format", "http_addr", "shutdown_timeout"])
         if let brokers = sections["brokers"] {
             let value = try brokers.nonEmptyString()
             guard let normalized = normalizedBrokers(value) else {
@@ -219,6 +252,23 @@ public enum ConfigurationLoader {
                 throw level.error("unknown log level \"\(value)\" (expected one of: \(CrmsyncConfiguration.logLevels.joined(separator: ", ")))")
             }
             configuration.logLevel = value
+        }
+        if let format = sections["log_format"] {
+            let value = try format.nonEmptyString().lowercased()
+            guard let parsed = CrmsyncConfiguration.LogFormat(rawValue: value) else {
+                throw format.error("unknown log format \"\(value)\" (expected text or json)")
+            }
+            configuration.logFormat = parsed
+        }
+        if let address = sections["http_addr"] {
+            let value = try address.nonEmptyString()
+            guard let parsed = HTTPAddress(parsing: value) else {
+                throw address.error("expected HOST:PORT (e.g. 127.0.0.1:9464 or :9464), found \"\(value)\"")
+            }
+            configuration.httpAddress = parsed
+        }
+        if let timeout = sections["shutdown_timeout"] {
+            configuration.shutdownTimeoutSeconds = try timeout.int(in: 1...3_600)
         }
         if let retry = sections["retry"] {
             let keys = try retry.mapping(knownKeys: ["backoff_base_ms", "backoff_cap_ms"])

@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import Dispatch
 
 /// A consumer-group member over librdkafka.
 ///
@@ -169,6 +170,44 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Asks any broker for cluster metadata within `timeoutMilliseconds`; nil when one answered.
+    /// Runs off the consumer's executor (the poll loop goes on) and honours the timeout even when
+    /// every broker is down, unlike a watermark query, whose request waits for its own timeout.
+    public func probeBrokers(timeoutMilliseconds: Int32 = 1_000) async -> KafkaError? {
+        let client = self.client
+        return await withCheckedContinuation { (continuation: CheckedContinuation<KafkaError?, Never>) in
+            DispatchQueue.global().async {
+                do throws(KafkaError) {
+                    try client.withLiveHandle(context: "broker probe") { (rk) throws(KafkaError) in
+                        var metadata: UnsafePointer<rd_kafka_metadata>?
+                        let err = rd_kafka_metadata(rk, 0, nil, &metadata, timeoutMilliseconds)
+                        if let metadata { rd_kafka_metadata_destroy(metadata) }
+                        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "broker probe") }
+                    }
+                    continuation.resume(returning: nil)
+                } catch {
+                    continuation.resume(returning: error)
+                }
+            }
+        }
+    }
+
+    /// The log ends (high watermarks) librdkafka last saw in fetch responses, without asking the
+    /// brokers (partitions it has no figure for yet are absent). For lag gauges.
+    public func cachedLogEnds(for partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        (try? client.withLiveHandle(context: "cached watermarks") { rk in
+            var result: [TopicPartition: Int64] = [:]
+            for partition in partitions {
+                var low: Int64 = -1
+                var high: Int64 = -1
+                if rd_kafka_get_watermark_offsets(rk, partition.topic, partition.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 {
+                    result[partition] = high
+                }
+            }
+            return result
+        }) ?? [:]
+    }
+
     /// Stops fetching `partitions`; their already-fetched messages are held back until ``resume(_:)``.
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         try pauseOrResume(partitions, pause: true)
@@ -226,6 +265,13 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Makes ``nextDelivery(maxMessages:)`` return ``ConsumerDelivery/closed`` once nothing is
+    /// buffered (within one poll timeout when it is waiting), without leaving the group: the
+    /// first step of a graceful stop, before ``close()``. Irreversible.
+    public func stopDeliveries() {
+        buffer.withLock { $0.stopped = true }
+    }
+
     /// Called when librdkafka reports a consumer-side error that is not tied to one message.
     public func onError(_ observer: @escaping @Sendable (KafkaError) -> Void) {
         client.context.errorObserver.withLock { $0 = observer }
@@ -259,7 +305,7 @@ public final class KafkaConsumer: Sendable {
         while true {
             let (item, closed) = buffer.withLock { buffer -> (ConsumerDelivery?, Bool) in
                 if let report = buffer.popOffsetOutOfRange() { return (.offsetOutOfRange(report), buffer.closed) }
-                guard let first = buffer.popDeliverable() else { return (nil, buffer.closed) }
+                guard let first = buffer.popDeliverable() else { return (nil, buffer.closed || buffer.stopped) }
                 var batch = [first]
                 while batch.count < maxMessages, let message = buffer.popDeliverable() {
                     batch.append(message)
@@ -473,6 +519,8 @@ struct MessageBuffer {
     private var outOfRange: [OffsetOutOfRange] = []
     var paused: Set<TopicPartition> = []
     var closed = false
+    /// ``KafkaConsumer/stopDeliveries()`` was called: deliver what is buffered, then `.closed`.
+    var stopped = false
 
     mutating func reportOffsetOutOfRange(_ report: OffsetOutOfRange) {
         outOfRange.removeAll { $0.partition == report.partition }

@@ -14,10 +14,13 @@ public struct BatchResult: Sendable, Hashable {
     public var nextOffsets: [TopicPartition: Int64]
     /// How many input records had each outcome.
     public var outcomes: [String: Int]
+    /// The same outcomes in detail, and what else the batch did, for metrics.
+    public var summary: BatchSummary
 
-    public init(nextOffsets: [TopicPartition: Int64], outcomes: [String: Int]) {
+    public init(nextOffsets: [TopicPartition: Int64], outcomes: [String: Int], summary: BatchSummary = BatchSummary()) {
         self.nextOffsets = nextOffsets
         self.outcomes = outcomes
+        self.summary = summary
     }
 }
 

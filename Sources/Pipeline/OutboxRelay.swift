@@ -12,6 +12,7 @@ public final class OutboxRelay: Sendable {
     private let logger: Logger
     private let executor = DispatchExecutor(label: "crmsync.relay.store")
     private let wakeups = Locked<Wakeup>(Wakeup())
+    private let stopping = Locked(false)
     public let batchSize: Int
 
     private struct Wakeup {
@@ -36,8 +37,16 @@ public final class OutboxRelay: Sendable {
         waiter?.resume()
     }
 
+    /// The graceful stop: ``run()`` drains the outbox once more and returns.
+    public func stop() {
+        stopping.withLock { $0 = true }
+        wake()
+    }
+
+    private var isStopping: Bool { stopping.withLock { $0 } }
+
     /// Publishes everything unsent, then waits for ``wake()``; returns when the task is
-    /// cancelled, after a final drain.
+    /// cancelled or ``stop()`` is called, after a final drain.
     public func run() async throws {
         // Rows written by other processes (`crmsync review approve`) are picked up within a second.
         let ticker = Task { [weak self] in
@@ -49,7 +58,7 @@ public final class OutboxRelay: Sendable {
         defer { ticker.cancel() }
         var failures = 0
         let backoff = Backoff(baseMilliseconds: 200, capMilliseconds: 30_000)
-        while !Task.isCancelled {
+        while !Task.isCancelled, !isStopping {
             do {
                 try await drain()
                 failures = 0
@@ -145,7 +154,7 @@ public final class OutboxRelay: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = wakeups.withLock { state -> Bool in
-                    if state.pending || Task.isCancelled {
+                    if state.pending || Task.isCancelled || self.isStopping {
                         state.pending = false
                         return true
                     }

@@ -58,7 +58,7 @@ extension OutboxMessage {
     }
 
     /// The Kafka record to publish.
-    var producerMessage: ProducerMessage {
+    public var producerMessage: ProducerMessage {
         ProducerMessage(topic: topic, key: key.map { Array($0) }, value: Array(value),
                         headers: headers.map { KafkaHeader(name: $0.name, value: $0.value.map { Array($0) }) })
     }

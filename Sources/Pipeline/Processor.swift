@@ -15,6 +15,9 @@ public final class Processor: Sendable {
         public var backoff = Backoff()
         /// Called after each batch commits (progress reporting, demos, tests).
         public var onBatchCommitted: (@Sendable (BatchResult) -> Void)?
+        /// Whether ``Processor/run()`` runs the relay itself; false where the relay runs as its
+        /// own service (`crmsync run`'s service group stops it after the processor).
+        public var runsRelay = true
 
         public init(topics: [String], consumer: ConsumerConfiguration) {
             self.topics = topics
@@ -24,10 +27,12 @@ public final class Processor: Sendable {
 
     private let settings: Settings
     private let writer: any BatchWriter
+    var writerForProbe: any BatchWriter { writer }
     private let relay: OutboxRelay
     private let logger: Logger
     private let executor = DispatchExecutor(label: "crmsync.write-stage")
-    private let consumer: KafkaConsumer
+    let consumer: KafkaConsumer  // internal: Processor+Probe reads it for readiness and lag
+    private let stopping = Locked(false)
 
     public init(settings: Settings, writer: any BatchWriter, relay: OutboxRelay, logger: Logger) throws(KafkaError) {
         self.settings = settings
@@ -52,10 +57,10 @@ public final class Processor: Sendable {
     public func run() async throws {
         try consumer.subscribe(settings.topics)
         let relay = self.relay
-        let relayTask = Task { try await relay.run() }
-        defer { relayTask.cancel() }
+        let relayTask: Task<Void, any Error>? = settings.runsRelay ? Task { try await relay.run() } : nil
+        defer { relayTask?.cancel() }
         do {
-            delivery: while !Task.isCancelled {
+            delivery: while !Task.isCancelled, !isStopping {
                 switch try await consumer.nextDelivery(maxMessages: settings.maxBatch) {
                 case .messages(let batch):
                     try await write(batch)
@@ -74,9 +79,19 @@ public final class Processor: Sendable {
             throw error
         }
         await consumer.close()
-        relayTask.cancel()
-        try await relayTask.value
+        relayTask?.cancel()
+        try await relayTask?.value
     }
+
+    /// The graceful stop: ``run()`` returns after the batch in hand commits (a batch waiting
+    /// for a transient failure to pass is left uncommitted, to be consumed again), leaving the
+    /// group. Safe from any task; the lifecycle service calls it on SIGTERM.
+    public func stop() {
+        stopping.withLock { $0 = true }
+        consumer.stopDeliveries()
+    }
+
+    private var isStopping: Bool { stopping.withLock { $0 } }
 
     private func write(_ batch: [ConsumerMessage]) async throws {
         // No revocation can happen while a batch is in hand: librdkafka runs rebalance
@@ -165,6 +180,7 @@ extension Processor {
 
     /// Logs the transient failure and waits the backoff's delay for retry number `attempt` (1-based).
     private func sleepBeforeRetry(attempt: Int, _ what: String, _ failure: any Error) async throws {
+        if isStopping { throw CancellationError() }  // stopping: leave it uncommitted, like a cancel
         let delay = settings.backoff.delay(attempt: attempt - 1)
         logger.warning("transient failure, retrying \(what) in \(delay) ms (attempt \(attempt)): \(failure)")
         try await Task.sleep(nanoseconds: delay * 1_000_000)

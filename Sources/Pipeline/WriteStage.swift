@@ -86,14 +86,16 @@ public final class WriteStage: BatchWriter {
         // writer's transaction only looks up and writes.
         let normalized = normalizeAll(batch)
         do {
-            return try store.write { tx in
+            let started = ContinuousClock.now
+            var result = try store.write { tx in
                 var outcomes: [String: Int] = [:]
                 var tally = OutcomeTally()
                 var offsets: [TopicPartition: Int64] = [:]
+                var summary = BatchSummary()
                 for (message, events) in zip(batch, normalized) {
                     let now = clock.now()
                     let source = sources[message.topic] ?? .crm
-                    for counted in try processIsolated(message, events, source: source, tx: tx, now: now) {
+                    for counted in try processIsolated(message, events, source: source, tx: tx, now: now, summary: &summary) {
                         outcomes[counted.outcome.rawValue, default: 0] += 1
                         tally.add(counted, at: now)
                     }
@@ -103,8 +105,11 @@ public final class WriteStage: BatchWriter {
                 for (partition, next) in offsets {
                     try tx.commitOffset(topic: partition.topic, partition: partition.partition, next: next)
                 }
-                return BatchResult(nextOffsets: offsets, outcomes: outcomes)
+                return BatchResult(nextOffsets: offsets, outcomes: outcomes, summary: summary)
             }
+            let elapsed = (ContinuousClock.now - started).components
+            result.summary.writeSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+            return result
         } catch let error as StoreError where error.isTransient {
             throw TransientFailure("store: \(error)")
         }
@@ -117,48 +122,70 @@ public final class WriteStage: BatchWriter {
     /// and dead-letters it, so a poison message can never stop the batch or the partition.
     /// Transient store errors propagate: the whole batch is retried.
     ///
-    /// Returns the outcomes to count; the caller counts them once the savepoint has committed.
+    /// Returns the outcomes to count; the caller adds them to the store's counters once per batch.
     private func processIsolated(_ message: ConsumerMessage, _ normalized: Result<[NormalizedEvent], EventError>, source: Source,
-                                 tx: any StoreTransaction, now: Timestamp) throws -> [CountedOutcome] {
+                                 tx: any StoreTransaction, now: Timestamp, summary: inout BatchSummary) throws -> [CountedOutcome] {
+        // The message's own counts join the batch's only if its savepoint commits: a message that
+        // fails counts once, as a dead letter.
+        var counted = BatchSummary()
         do {
-            return try tx.savepoint { try process(message, normalized, source: source, tx: tx, now: now) }
+            let outcomes = try tx.savepoint { try process(message, normalized, source: source, tx: tx, now: now, summary: &counted) }
+            summary.add(counted)
+            return outcomes
         } catch let error as StoreError where error.isTransient {
             throw error
         } catch let error as EventError {
-            return [try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)]
+            return [try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now, summary: &summary)]
         } catch {
             let failure = EventError(.internalError, stage: .write, "could not apply: \(error)")
-            return [try deadLetter(message, error: failure, source: source.rawValue, tx: tx, now: now)]
+            return [try deadLetter(message, error: failure, source: source.rawValue, tx: tx, now: now, summary: &summary)]
         }
     }
 
     private func process(_ message: ConsumerMessage, _ normalized: Result<[NormalizedEvent], EventError>, source: Source,
-                         tx: any StoreTransaction, now: Timestamp) throws -> [CountedOutcome] {
+                         tx: any StoreTransaction, now: Timestamp, summary: inout BatchSummary) throws -> [CountedOutcome] {
         let events: [NormalizedEvent]
         switch normalized {
         case .success(let normalized):
             events = normalized
         case .failure(let error):
-            return [try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now)]
+            return [try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now, summary: &summary)]
         }
         // A message that carries nothing crmsync models (e.g. a HubSpot association change) is
         // applied as a no-op so it still has an outcome.
-        guard !events.isEmpty else { return [CountedOutcome(.applied, source: source.rawValue)] }
+        guard !events.isEmpty else {
+            summary.count(EventOutcome.applied.rawValue, source: source.rawValue, system: nil)
+            return [CountedOutcome(.applied, source: source.rawValue)]
+        }
         // A failure of any event fails the whole message (one dead letter, by processIsolated),
         // like a normalize failure: the DLQ keeps the message as a unit.
-        return try events.map { try apply($0, tx: tx, now: now) }
+        return try events.map { normalized in
+            let counted = try apply(normalized, tx: tx, now: now, summary: &summary)
+            let outcome = counted.outcome
+            let event = normalized.event
+            summary.count(outcome.rawValue, source: event.source.rawValue, system: event.system)
+            if outcome == .applied {
+                summary.appliedLatencies.append(.init(source: event.source.rawValue, system: event.system,
+                                                      seconds: Double(now.epochMilliseconds - event.occurredAt.epochMilliseconds) / 1_000))
+            }
+            return counted
+        }
     }
 
-    private func deadLetter(_ message: ConsumerMessage, error: EventError, source: String, tx: any StoreTransaction, now: Timestamp) throws -> CountedOutcome {
+    private func deadLetter(_ message: ConsumerMessage, error: EventError, source: String, tx: any StoreTransaction, now: Timestamp,
+                            summary: inout BatchSummary) throws -> CountedOutcome {
         let letter = DeadLetter(failed: message, error: error, failedAt: now)
         _ = try tx.enqueue(OutboxMessage(letter.record(topic: topics.dlq), at: now))
-        logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(error)")
+        summary.count(EventOutcome.deadLettered.rawValue, source: source, system: nil)
+        summary.deadLetters[error.errorClass.rawValue, default: 0] += 1
+        logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(error)",
+                       metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)"])
         return CountedOutcome(.deadLettered, source: source)
     }
 
     // MARK: - One canonical event
 
-    private func apply(_ normalized: NormalizedEvent, tx: any StoreTransaction, now: Timestamp) throws -> CountedOutcome {
+    private func apply(_ normalized: NormalizedEvent, tx: any StoreTransaction, now: Timestamp, summary: inout BatchSummary) throws -> CountedOutcome {
         let event = normalized.event
         let source = event.source.rawValue
         if try tx.rememberedEvent(system: event.system, eventID: event.eventID) != nil {
@@ -168,17 +195,19 @@ public final class WriteStage: BatchWriter {
         guard resolution.goldenID != nil else {
             return try holdForReview(normalized, resolution: resolution, tx: tx, now: now)
         }
-        try applyResolved(normalized, resolution: resolution, operation: nil, actor: nil, tx: tx, now: now)
+        let written = try applyResolved(normalized, resolution: resolution, operation: nil, actor: nil, tx: tx, now: now)
+        summary.merges += written.merged
+        for rejection in written.rejected { summary.rejections[rejection, default: 0] += 1 }
         _ = try tx.rememberEvent(RememberedEvent(system: event.system, eventID: event.eventID, source: event.source,
                                                  outcome: .applied, goldenID: resolution.goldenID, seenAt: now))
         return CountedOutcome(.applied, source: source)
     }
 
     /// Applies an event whose identity is decided: crosswalk and indexes, merges, ownership,
-    /// record, audit, outputs. Returns the golden id written.
+    /// record, audit, outputs. Returns what it wrote, for metrics.
     @discardableResult
     func applyResolved(_ normalized: NormalizedEvent, resolution: IdentityResolution, operation forced: AuditEvent.Operation?,
-                               actor: String?, tx: any StoreTransaction, now: Timestamp) throws -> String {
+                               actor: String?, tx: any StoreTransaction, now: Timestamp) throws -> AppliedWrite {
         let event = normalized.event
         let idsBefore = try resolution.goldenID.map { try tx.externalIDs(of: $0) } ?? [:]
         guard let identity = try tx.applyIdentity(resolution, event: normalized, at: now) else {
@@ -246,7 +275,8 @@ public final class WriteStage: BatchWriter {
         if !resolution.conflicts.isEmpty {
             try openConflictReview(resolution.conflicts, record: record, event: event, tx: tx, now: now)
         }
-        return record.id
+        return AppliedWrite(goldenID: record.id, merged: identity.absorbed.count,
+                            rejected: resolved.rejected.map { BatchSummary.FieldRule(field: $0.field, rule: $0.rule) })
     }
 
     private func holdForReview(_ normalized: NormalizedEvent, resolution: IdentityResolution, tx: any StoreTransaction, now: Timestamp) throws -> CountedOutcome {

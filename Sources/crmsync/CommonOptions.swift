@@ -4,6 +4,7 @@ import CrmsyncConfig
 import Foundation
 import Logging
 import Kafka
+import Operations
 import Store
 
 /// Options every command accepts (docs/contract.md#command-line).
@@ -37,7 +38,7 @@ struct CommonOptions: ParsableArguments {
         guard let level = Logger.Level(rawValue: levelName) else {
             throw CLIFailure.usage("--log-level: unknown level \"\(levelName)\"")
         }
-        LoggingBootstrap.once(level: level)
+        LoggingBootstrap.once(level: level, format: configuration.logFormat)
         return configuration
     }
 }
@@ -46,16 +47,15 @@ struct CommonOptions: ParsableArguments {
 enum LoggingBootstrap {
     private static let done = Locked(false)
 
-    static func once(level: Logger.Level) {
+    static func once(level: Logger.Level, format: CrmsyncConfiguration.LogFormat = .text) {
         let first = done.withLock { done -> Bool in
             defer { done = true }
             return !done
         }
         guard first else { return }
+        // Every line masks customer data (emails, phones, names), in either format.
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            RedactingLogHandler(label: label, level: level, format: format == .json ? .json : .text)
         }
     }
 }

@@ -324,20 +324,22 @@ struct DeadLetterCommand: AsyncParsableCommand {
             }
             let replayer = DeadLetterReplayer(settings: settings(context, options: runOptions, target: target, who: who), reader: context.reader, logger: context.logger)
             let stop = OnceFlag()
-            ShutdownSignal.install { _ in
-                FileHandle.standardError.write(Data("stopping after the letters in flight are delivered…\n".utf8))
-                _ = stop.claim()
-            }
             let started = ContinuousClock.now
-            var lastPrinted = ContinuousClock.now
             let report: DeadLetterReplayer.Report
             do {
-                report = try await replayer.run(store: store, producer: producer, partitions: context.partitions, resuming: resuming,
-                                                shouldStop: { stop.isClaimed }) { progress in
-                    guard ContinuousClock.now - lastPrinted >= .seconds(1) || progress.remaining == 0 else { return }
-                    lastPrinted = ContinuousClock.now
-                    let counts = progress.counts
-                    FileHandle.standardError.write(Data("replay: scanned \(counts.scanned), replayed \(counts.replayed), skipped \(counts.skipped), \(progress.remaining) letter(s) to go\n".utf8))
+                // SIGTERM/SIGINT: stop after the letters in flight are delivered (Lifecycle).
+                report = try await Lifecycle.runUntilDone(shutdownTimeout: .seconds(context.configuration.shutdownTimeoutSeconds), logger: context.logger, onShutdown: {
+                    FileHandle.standardError.write(Data("stopping after the letters in flight are delivered…\n".utf8))
+                    _ = stop.claim()
+                }) { [store, resuming, partitions = context.partitions] in
+                    let lastPrinted = Locked(ContinuousClock.now)
+                    return try await replayer.run(store: store, producer: producer, partitions: partitions, resuming: resuming,
+                                                  shouldStop: { stop.isClaimed }) { progress in
+                        guard lastPrinted.withLock({ ContinuousClock.now - $0 >= .seconds(1) }) || progress.remaining == 0 else { return }
+                        lastPrinted.withLock { $0 = ContinuousClock.now }
+                        let counts = progress.counts
+                        FileHandle.standardError.write(Data("replay: scanned \(counts.scanned), replayed \(counts.replayed), skipped \(counts.skipped), \(progress.remaining) letter(s) to go\n".utf8))
+                    }
                 }
             } catch let failure as DeadLetterReplayer.Failure {
                 await producer.close()

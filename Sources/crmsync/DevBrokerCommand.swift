@@ -72,7 +72,7 @@ struct DevBrokerCommand: AsyncParsableCommand {
             if control {
                 await ControlChannel(cluster: cluster).serveStandardInput()
             } else {
-                _ = await ShutdownSignal.wait()
+                _ = await Lifecycle.firstSignal()
             }
             if let bootstrapFile {
                 try? FileManager.default.removeItem(atPath: bootstrapFile)

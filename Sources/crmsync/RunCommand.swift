@@ -3,10 +3,13 @@ import CRMModel
 import CrmsyncConfig
 import Dedup
 import Foundation
+import HTTPServer
 import Kafka
 import Logging
+import Operations
 import Ownership
 import Pipeline
+import ServiceLifecycle
 import Store
 
 /// `crmsync run`: the processor.
@@ -16,8 +19,8 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run the processor: consume the four source topics, keep the golden records, publish the outputs.",
         discussion: """
         One active instance per store (a lock file next to it enforces this). SIGINT/SIGTERM shut
-        down gracefully: the current batch commits, the outbox is flushed, the consumer leaves the
-        group. Exit codes: 0 clean shutdown, 1 unexpected failure, 2 bad configuration,
+        down gracefully within shutdown_timeout (default 30 s): the current batch commits, the
+        consumer leaves the group, the outbox is drained; a second signal stops at once. Exit codes: 0 clean shutdown, 1 unexpected failure, 2 bad configuration,
         3 Kafka failure, 5 store failure or store already in use.
         """
     )
@@ -27,41 +30,67 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Most source records applied per store transaction.")
     var batchSize: Int = 500
 
+    @Option(name: .customLong("http-addr"), help: ArgumentHelp(
+        "Serve /metrics, /healthz and /readyz on HOST:PORT (:PORT for every interface, port 0 for any free one; config http_addr).",
+        valueName: "host:port"))
+    var httpAddress: String?
+
     func run() async throws {
         try await reportingFailures {
-            let configuration = try common.load()
-            let logger = Logger(label: "crmsync.run")
+            // Usage errors exit 2 like every other bad-configuration error (README exit codes).
             guard (1...10_000).contains(batchSize) else { throw CLIFailure.usage("--batch-size must be between 1 and 10000") }
+            var configuration = try common.load()
+            if let httpAddress {
+                guard let address = HTTPAddress(parsing: httpAddress) else {
+                    throw CLIFailure.usage("--http-addr: expected HOST:PORT (e.g. 127.0.0.1:9464 or :9464), found \"\(httpAddress)\"")
+                }
+                configuration.httpAddress = address
+            }
+            let logger = Logger(label: "crmsync.run")
             let lock = try StoreLock(storePath: configuration.store)
             defer { lock.release() }
-            let wiring = try Stages.processor(configuration, logger: logger) { $0.maxBatch = batchSize }
-            let processor = wiring.processor
-            let producer = wiring.producer
+            let metrics = PipelineMetrics()
+            let wiring = try Stages.processor(configuration, logger: logger, metrics: metrics) { settings in
+                settings.maxBatch = batchSize
+                settings.runsRelay = false
+                settings.onBatchCommitted = { result in metrics.record(result) }
+            }
             logger.notice("crmsync run: consuming \(wiring.settings.topics.joined(separator: ", ")) from \(configuration.brokers), store \(configuration.store)")
 
-            let work = Task { try await processor.run() }
-            let signalWatcher = Task {
-                let signal = await ShutdownSignal.wait()
-                logger.notice("signal \(signal): finishing the current batch and shutting down")
-                work.cancel()
+            // Stopped in reverse: the processor commits its batch and leaves the group, the relay
+            // publishes what that batch wrote, the HTTP server answers until the end.
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            let stopping = OnceFlag()
+            if let address = configuration.httpAddress {
+                let server = OperationsServer(host: address.host, port: address.port,
+                                              contributors: OperationsWiring.routes(wiring, metrics: metrics, stopping: stopping), logger: logger)
+                services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
             }
-            defer { signalWatcher.cancel() }
+            services.append(.init(service: RelayService(relay: wiring.relay, logger: logger),
+                                  successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
+            services.append(.init(service: ProcessorService(processor: wiring.processor),
+                                  successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+            var failure: (any Error)?
             do {
-                try await work.value
-            } catch is CancellationError {
-                // Graceful shutdown.
-            } catch let error as KafkaError {
-                await producer.close()
-                throw CLIFailure.kafka("\(error)")
-            } catch let error as StoreError {
-                await producer.close()
-                throw CLIFailure.store("\(error)")
+                try await Lifecycle.run(services, shutdownTimeout: .seconds(configuration.shutdownTimeoutSeconds), logger: logger,
+                                        onSignal: { _ = stopping.claim() })
             } catch {
-                await producer.close()
-                throw CLIFailure.other("processor failed: \(error)")
+                failure = error
             }
-            await producer.close()
+            // The one place the producer closes: after every service stopped, however they did.
+            await wiring.producer.close()
+            if let failure { throw Self.failure(failure) }
             logger.notice("crmsync run: stopped cleanly")
+        }
+    }
+
+    /// The exit code's kind for what ended the service group.
+    static func failure(_ error: any Error) -> CLIFailure {
+        switch error {
+        case let error as KafkaError: .kafka("\(error)")
+        case let error as StoreError: .store("\(error)")
+        case let failure as CLIFailure: failure
+        default: .other("processor failed: \(error)")
         }
     }
 }

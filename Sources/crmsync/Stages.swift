@@ -5,6 +5,7 @@ import Kafka
 import Logging
 import Normalize
 import Normalizers
+import Operations
 import Ownership
 import Pipeline
 import Store
@@ -87,6 +88,7 @@ extension Stages {
 struct ProcessorWiring {
     let store: SQLiteStore
     let producer: KafkaProducer
+    let relay: OutboxRelay
     let settings: Processor.Settings
     let processor: Processor
 }
@@ -95,7 +97,8 @@ extension Stages {
     /// The processor exactly as `crmsync run` wires it (the demo uses it too): a store at the
     /// configured path, the write stage, the idempotent producer and outbox relay, and the
     /// consumer settings with the configured retry backoff; `adjust` sets the rest.
-    static func processor(_ configuration: CrmsyncConfiguration, logger: Logger,
+    /// - Parameter metrics: when given, the relay's publishing is measured into it.
+    static func processor(_ configuration: CrmsyncConfiguration, logger: Logger, metrics: PipelineMetrics? = nil,
                           adjust: (inout Processor.Settings) -> Void = { _ in }) throws -> ProcessorWiring {
         let store: SQLiteStore
         do {
@@ -110,7 +113,8 @@ extension Stages {
         } catch {
             throw CLIFailure.kafka("\(error)")
         }
-        let relay = OutboxRelay(outbox: StoreOutbox(store: store), producer: producer, logger: logger)
+        let outbox: any Outbox = metrics.map { MeasuredOutbox(store: store, metrics: $0) } ?? StoreOutbox(store: store)
+        let relay = OutboxRelay(outbox: outbox, producer: producer, logger: logger)
         var settings = Processor.Settings(
             topics: TopicRole.sources.map(configuration.topic),
             consumer: ConsumerConfiguration(bootstrapServers: configuration.brokers, groupID: configuration.groupID, overrides: configuration.kafka)
@@ -120,7 +124,7 @@ extension Stages {
         adjust(&settings)
         do {
             let processor = try Processor(settings: settings, writer: writer, relay: relay, logger: logger)
-            return ProcessorWiring(store: store, producer: producer, settings: settings, processor: processor)
+            return ProcessorWiring(store: store, producer: producer, relay: relay, settings: settings, processor: processor)
         } catch {
             throw CLIFailure.kafka("\(error)")
         }

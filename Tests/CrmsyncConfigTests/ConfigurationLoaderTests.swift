@@ -118,6 +118,11 @@ struct ConfigurationLoaderTests {
         ("retry:\n  backoff_jitter: none", "retry.backoff_jitter", 2),
         ("kafka:\n  bootstrap.servers: x:1", "kafka.bootstrap.servers", 2),
         ("store: ''", "store", 1),
+        ("log_format: xml", "log_format", 1),
+        ("http_addr: 9464", "http_addr", 1),
+        ("http_addr: 'localhost:99999'", "http_addr", 1),
+        ("shutdown_timeout: 0", "shutdown_timeout", 1),
+        ("shutdown_timeout: 30s", "shutdown_timeout", 1),
         ("brokers: [a, b]", "brokers", 1),
         ("- just\n- a list", nil, 1),
         ("brokers: a:1\nbrokers: b:2", nil, nil),
@@ -130,6 +135,19 @@ struct ConfigurationLoaderTests {
         if let key { #expect(error?.key == key) }
         if let line { #expect(error?.line == line) }
         #expect(error?.description.contains("\n") == false)
+    }
+
+    @Test("operations keys: log_format, http_addr, shutdown_timeout (defaults text, none, 30 s)")
+    func operationsSettings() throws {
+        let defaults = try load()
+        #expect(defaults.logFormat == .text && defaults.httpAddress == nil && defaults.shutdownTimeoutSeconds == 30)
+        let custom = try load(file: "crmsync.yml", text: "log_format: JSON\nhttp_addr: ':9464'\nshutdown_timeout: 5\n")
+        #expect(custom.logFormat == .json)
+        #expect(custom.httpAddress == HTTPAddress(host: "0.0.0.0", port: 9464))
+        #expect(custom.shutdownTimeoutSeconds == 5)
+        #expect(HTTPAddress(parsing: "127.0.0.1:0") == HTTPAddress(host: "127.0.0.1", port: 0))
+        #expect(HTTPAddress(parsing: "[::1]:9464") == HTTPAddress(host: "::1", port: 9464))
+        #expect(HTTPAddress(parsing: "[::1]:9464")?.description == "[::1]:9464")
     }
 
     @Test("retry backoff is configurable; defaults 100 ms base, 30 s cap")

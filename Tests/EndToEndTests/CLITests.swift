@@ -88,6 +88,25 @@ struct CLITests {
         #expect(config.stderr.contains("/nonexistent/crmsync.yml does not exist"))
     }
 
+    @Test("run: a bad --http-addr, log_format or shutdown_timeout is one line and exit 2, before anything starts", arguments: [
+        (["--http-addr", "nope"], "", "--http-addr: expected HOST:PORT"),
+        ([], "log_format: xml\n", "crmsync.yml:1:"),
+        ([], "shutdown_timeout: 0\n", "shutdown_timeout"),
+        ([], "http_addr: 'host:70000'\n", "http_addr"),
+    ])
+    func runOperationsErrors(arguments: [String], yaml: String, expected: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crmsync-run-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        if !yaml.isEmpty { try Data(yaml.utf8).write(to: directory.appendingPathComponent("crmsync.yml")) }
+        let store = directory.appendingPathComponent("s.sqlite").path
+        let result = try await crmsync(["run", "--brokers", "127.0.0.1:1", "--store", store] + arguments, directory: directory.path)
+        #expect(result.status == 2)
+        #expect(result.stderrLines.count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: store), "nothing started")
+    }
+
     @Test("an unreachable cluster is a clear error, not a hang")
     func unreachableCluster() async throws {
         let result = try await crmsync(["topics", "apply", "--brokers", "127.0.0.1:1", "--log-level", "critical"])

@@ -30,9 +30,71 @@ struct DeploymentTests {
         return result
     }
 
-    @Test("the three services exist: Kafka, a one-shot topics job, crmsync")
+    @Test("the services exist: Kafka, a one-shot topics job, crmsync, Prometheus, Grafana")
     func servicesExist() {
-        #expect(Set(services.keys) == ["kafka", "topics", "crmsync"])
+        #expect(Set(services.keys) == ["kafka", "topics", "crmsync", "prometheus", "grafana"])
+    }
+
+    @Test("Prometheus scrapes crmsync's --http-addr port and loads the alert rules; images are pinned")
+    func monitoring() throws {
+        for name in ["kafka", "prometheus", "grafana"] {
+            let image = try #require(services[name]?["image"] as? String)
+            let tag = try #require(image.split(separator: ":").last.map(String.init), "\(name) image has a tag")
+            #expect(image.contains(":") && tag != "latest" && tag.contains("."), "\(name) image is version-pinned: \(image)")
+        }
+        let command = try #require(services["crmsync"]?["command"] as? [String])
+        let address = try #require(command.firstIndex(of: "--http-addr").map { command[$0 + 1] })
+        let port = try #require(address.split(separator: ":").last.map(String.init))
+
+        let prometheusText = try String(contentsOfFile: "\(repositoryRoot)/ops/prometheus/prometheus.yml", encoding: .utf8)
+        let prometheus = try #require(try Yams.load(yaml: prometheusText) as? [String: Any])
+        let jobs = try #require(prometheus["scrape_configs"] as? [[String: Any]])
+        let targets = jobs.flatMap { ($0["static_configs"] as? [[String: Any]] ?? []).flatMap { $0["targets"] as? [String] ?? [] } }
+        #expect(targets.contains("crmsync:\(port)"), "Prometheus scrapes the crmsync service on its --http-addr port: \(targets)")
+        #expect(jobs.contains { $0["job_name"] as? String == "crmsync" }, "the alert rules select job=\"crmsync\"")
+
+        // Every file the stack mounts exists, and the rule file Prometheus loads is mounted.
+        var mounted: [String: String] = [:]
+        for name in ["prometheus", "grafana"] {
+            for volume in services[name]?["volumes"] as? [String] ?? [] where volume.hasPrefix("./") {
+                let parts = volume.split(separator: ":").map(String.init)
+                #expect(FileManager.default.fileExists(atPath: "\(repositoryRoot)/\(parts[0])"), "\(parts[0]) exists")
+                mounted[parts[1]] = parts[0]
+            }
+        }
+        let ruleFiles = prometheus["rule_files"] as? [String] ?? []
+        #expect(!ruleFiles.isEmpty)
+        for rule in ruleFiles {
+            #expect(mounted["/etc/prometheus/\(rule)"] == "./ops/prometheus/\(rule)", "rule file \(rule) is mounted next to prometheus.yml")
+        }
+    }
+
+    @Test("the alert rules and the dashboard use only metrics crmsync exports, and every alert has a runbook")
+    func metricNamesAgree() throws {
+        let alerts = try String(contentsOfFile: "\(repositoryRoot)/ops/prometheus/alerts.yml", encoding: .utf8)
+        let dashboard = try String(contentsOfFile: "\(repositoryRoot)/ops/grafana/crmsync.json", encoding: .utf8)
+        #expect(try JSONSerialization.jsonObject(with: Data(dashboard.utf8)) is [String: Any])
+        var exported = ""
+        for file in ["PipelineMetrics.swift", "ScrapeGauges.swift"] {
+            exported += try String(contentsOfFile: "\(repositoryRoot)/Sources/Operations/\(file)", encoding: .utf8)
+        }
+        let pattern = try NSRegularExpression(pattern: #"crmsync_[a-z_]+"#)
+        for (name, text) in [("alerts.yml", alerts), ("crmsync.json", dashboard)] {
+            let used = Set(pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { Range($0.range, in: text).map { String(text[$0]) } })
+            #expect(!used.isEmpty)
+            for metric in used {
+                // Histograms export _bucket/_sum/_count series of their base name.
+                let base = metric.replacingOccurrences(of: #"_(bucket|sum|count)$"#, with: "", options: .regularExpression)
+                #expect(exported.contains("\"\(base)\""), "\(name) uses \(metric), which crmsync does not export")
+            }
+        }
+        let rules = try #require(try Yams.load(yaml: alerts) as? [String: Any])
+        let groups = try #require(rules["groups"] as? [[String: Any]])
+        for rule in groups.flatMap({ $0["rules"] as? [[String: Any]] ?? [] }) {
+            let name = try #require(rule["alert"] as? String)
+            let runbook = (rule["annotations"] as? [String: String])?["runbook_url"]
+            #expect(runbook == "docs/operations.md#\(name.lowercased())", "\(name) links its runbook section")
+        }
     }
 
     @Test("Kafka is the official apache/kafka image in KRaft mode with consistent listeners")

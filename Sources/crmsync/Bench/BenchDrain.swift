@@ -40,7 +40,7 @@ struct BenchDrain {
             }
             if now - lastReport > 1_000_000_000 {
                 lastReport = now
-                let rate = firstProgress.map { Double(consumed - $0.consumed) / (Double(now - $0.at) / 1e9) } ?? 0
+                let rate = firstProgress.map { now > $0.at ? Double(consumed - $0.consumed) / (Double(now - $0.at) / 1e9) : 0 } ?? 0
                 let rss = child.samplePeakRSS() / 1_048_576
                 progress.line("\(label) drain: \(consumed)/\(events) consumed, \(Int(rate)) msg/s, backlog \(published - consumed), peak RSS \(rss) MB")
             }

@@ -1,0 +1,57 @@
+import CRMModel
+import Foundation
+import GRDB
+import Testing
+@testable import Store
+
+@Suite("Store: the operations snapshot and the write probe")
+struct OperationsSnapshotTests {
+    @Test("backlog, oldest unsent row, parked rows, open reviews, alarms and last applied per source, exactly")
+    func snapshot() throws {
+        let directory = try TemporaryDirectory()
+        let store = try SQLiteStore(path: directory.path("store.sqlite"))
+        let empty = try store.operationsSnapshot()
+        #expect(empty.outboxUnsent == 0 && empty.oldestUnsentAt == nil && empty.openReviews == 0)
+        #expect(empty.alarms == [.offsetOutOfRange: 0], "every kind present, 0 when never raised")
+        let later = Timestamp(epochMilliseconds: t0.epochMilliseconds + 60_000)
+        let ids = try store.write { tx in
+            let ids = try (0..<4).map { index in
+                try tx.enqueue(OutboxMessage(topic: "golden.records.v1", key: nil, value: Data([1]), createdAt: index == 0 ? t0 : later))
+            }
+            try tx.raiseAlarm(Alarm(kind: .offsetOutOfRange, topic: "crm.events.v1", partition: 0, lostFrom: 1, lostTo: 2, resumedAt: 3,
+                                    detail: "x", raisedAt: t0))
+            try tx.countOutcome(.applied, source: "crm", at: t0)
+            try tx.countOutcome(.applied, source: "crm", at: later)
+            try tx.countOutcome(.deadLettered, source: "billing", at: later)
+            _ = try tx.openReviewRequest(ReviewRequest(id: "rv-1", goldenID: nil, kind: .identity, reason: "ambiguous", eventID: "e1",
+                                                       payload: Data(), candidates: [], createdAt: t0))
+            return ids
+        }
+        try store.write { tx in
+            try tx.markSent([ids[0]], at: later)
+            try tx.parkOutbox(ids[1], reason: "too large", at: later)
+        }
+        let snapshot = try store.operationsSnapshot()
+        #expect(snapshot.outboxUnsent == 2)
+        #expect(snapshot.oldestUnsentAt == later, "the sent row written at t0 no longer counts")
+        #expect(snapshot.outboxParked == 1)
+        #expect(snapshot.openReviews == 1)
+        #expect(snapshot.alarms == [.offsetOutOfRange: 1])
+        #expect(snapshot.lastAppliedAt == ["crm": later], "billing had no applied event")
+    }
+
+    @Test("the write probe fails while another connection holds the write lock, and succeeds after")
+    func probe() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("store.sqlite")
+        let store = try SQLiteStore(path: path)
+        try store.probeWritable()
+        let other = try DatabaseQueue(path: path)
+        try other.inDatabase { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            #expect(throws: StoreError.self) { try store.probeWritable(timeoutMilliseconds: 50) }
+            try db.execute(sql: "ROLLBACK")
+        }
+        try store.probeWritable()
+    }
+}
