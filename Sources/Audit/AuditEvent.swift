@@ -70,6 +70,31 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         occurredAt: Timestamp, appliedAt: Timestamp,
         changes: [Change], rejected: [Rejection], prevHash: String
     ) {
+        self.init(unsealed: goldenID, seq: seq, entity: entity, operation: operation, eventID: eventID, source: source,
+                  system: system, actor: actor, occurredAt: occurredAt, appliedAt: appliedAt, changes: changes,
+                  rejected: rejected, prevHash: prevHash)
+        self.hash = computeHash()
+    }
+
+    /// Builds and seals the next event of a record's chain, with the JSON document published on
+    /// `audit.events.v1` (the same bytes as ``jsonBytes()``, from one encoding instead of two).
+    public static func sealedWithJSON(
+        goldenID: String, seq: Int, entity: Entity, operation: Operation,
+        eventID: String, source: Source, system: String, actor: String?,
+        occurredAt: Timestamp, appliedAt: Timestamp,
+        changes: [Change], rejected: [Rejection], prevHash: String
+    ) -> (event: AuditEvent, json: [UInt8]) {
+        sealed(AuditEvent(unsealed: goldenID, seq: seq, entity: entity, operation: operation, eventID: eventID, source: source,
+                          system: system, actor: actor, occurredAt: occurredAt, appliedAt: appliedAt, changes: changes,
+                          rejected: rejected, prevHash: prevHash))
+    }
+
+    private init(
+        unsealed goldenID: String, seq: Int, entity: Entity, operation: Operation,
+        eventID: String, source: Source, system: String, actor: String?,
+        occurredAt: Timestamp, appliedAt: Timestamp,
+        changes: [Change], rejected: [Rejection], prevHash: String
+    ) {
         self.auditID = AuditEvent.auditID(goldenID: goldenID, seq: seq, eventID: eventID)
         self.goldenID = goldenID
         self.seq = seq
@@ -85,14 +110,13 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         self.rejected = rejected
         self.prevHash = prevHash
         self.hash = ""
-        self.hash = computeHash()
     }
 
     /// Deterministic: the same write (record, position, input event) always gets the same id,
     /// so a copy published twice after a crash is recognizable as one event.
     public static func auditID(goldenID: String, seq: Int, eventID: String) -> String {
         let digest = SHA256.hash(data: Data("crmsync-audit\u{0}\(goldenID)\u{0}\(seq)\u{0}\(eventID)".utf8))
-        let hex = digest.map { String(format: "%02x", $0) }.joined()
+        let hex = lowercaseHex(digest)
         // Formatted like a UUID (version nibble 5-style), 128 bits of the digest.
         let chars = Array(hex.prefix(32))
         return "\(String(chars[0..<8]))-\(String(chars[8..<12]))-\(String(chars[12..<16]))-\(String(chars[16..<20]))-\(String(chars[20..<32]))"
@@ -100,15 +124,23 @@ public struct AuditEvent: Sendable, Hashable, Codable {
 
     /// SHA-256 over `prev_hash` and the canonical JSON of every other field.
     public func computeHash() -> String {
+        Self.hash(prevHash: prevHash, unsealedBody: unsealedBody())
+    }
+
+    /// The canonical JSON of the event with an empty `hash` (what the hash covers).
+    private func unsealedBody() -> Data {
         var unsealed = self
         unsealed.hash = ""
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(unsealed)) ?? Data()
+        return (try? encoder.encode(unsealed)) ?? Data()
+    }
+
+    private static func hash(prevHash: String, unsealedBody body: Data) -> String {
         var hasher = SHA256()
         hasher.update(data: Data(prevHash.utf8))
         hasher.update(data: body)
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return lowercaseHex(hasher.finalize())
     }
 
     /// The JSON document published on `audit.events.v1`.
@@ -116,6 +148,26 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(self)) ?? Data())
+    }
+
+    /// Seals the event and returns its JSON document, encoding it once: the sealed document is
+    /// the unsealed one with the hash written into its empty `"hash":""` (keys are sorted, so
+    /// that member follows the top-level `golden_id`; a string value cannot contain the
+    /// unescaped pattern). Byte for byte what ``jsonBytes()`` gives after sealing.
+    static func sealed(_ event: AuditEvent) -> (event: AuditEvent, json: [UInt8]) {
+        var event = event
+        let body = event.unsealedBody()
+        event.hash = hash(prevHash: event.prevHash, unsealedBody: body)
+        guard let goldenID = String(data: (try? JSONEncoder().encode(event.goldenID)) ?? Data(), encoding: .utf8) else {
+            return (event, event.jsonBytes())
+        }
+        let marker = Array(#""golden_id":\#(goldenID),"hash":"""#.utf8)
+        let bytes = Array(body)
+        guard let start = bytes.firstRange(of: marker)?.upperBound.advanced(by: -1) else { return (event, event.jsonBytes()) }
+        var json = Array(bytes[..<start])
+        json.append(contentsOf: event.hash.utf8)
+        json.append(contentsOf: bytes[start...])
+        return (event, json)
     }
 }
 
@@ -171,4 +223,16 @@ public enum AuditVerifier {
         }
         return problems
     }
+}
+
+/// Lower-case hex of a digest's bytes (`String(format:)` per byte cost more than the hashing).
+func lowercaseHex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
 }

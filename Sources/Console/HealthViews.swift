@@ -3,18 +3,16 @@ import DeadLetters
 import Foundation
 import Store
 
-/// The health page: the store's outcome counters (what `crmsync stats` prints) and the
-/// operations snapshot `/metrics` exports (backlog, parked rows, open reviews, alarms).
+/// The health page: the store's outcome counters (what `crmsync stats` prints), the dead letters counted by
+/// class as they were written, and the operations snapshot `/metrics` exports (backlog, parked rows, open reviews, alarms).
 enum HealthViews {
-    /// Dead letters grouped by class are counted over the newest this many.
-    static let dlqWindow = 500
     /// A source whose dead-lettered share is above this is failing (the alert rule's line).
     static let failureLine = 0.01
 
     static func health(reader: any StoreReader, snapshot: OperationsSnapshot, dlqTopic: String, now: Timestamp) throws -> [String: Any] {
         let counts = try reader.outcomeCounts()
         let alarms = try reader.latestAlarms(limit: 20)
-        let letters = try reader.latestOutbox(topic: dlqTopic, limit: dlqWindow)
+        let letters = try reader.deadLetterCounts()
 
         var sources: [[String: Any]] = []
         for name in Set(counts.map(\.source)).sorted() {
@@ -29,20 +27,14 @@ enum HealthViews {
                 "lastApplied": snapshot.lastAppliedAt[name].map { "\($0.rfc3339) (\(Formatting.age(of: $0, now: now)))" } ?? "never",
             ])
         }
-        var byClass: [String: (count: Int, newest: Timestamp)] = [:]
-        for letter in letters {
-            let errorClass = letter.message.headers.first { $0.name == DeadLetterHeader.errorClass }?.text ?? "unknown"
-            let entry = byClass[errorClass]
-            byClass[errorClass] = ((entry?.count ?? 0) + 1, max(entry?.newest ?? letter.message.createdAt, letter.message.createdAt))
-        }
-        let dlq = byClass.sorted { $0.value.count > $1.value.count }.map {
-            ["errorClass": $0.key, "count": $0.value.count, "newest": $0.value.newest.rfc3339] as [String: Any]
+        let dlq = letters.map {
+            ["errorClass": $0.errorClass, "count": $0.count, "newest": $0.lastAt.rfc3339] as [String: Any]
         }
         return [
             "openReviews": snapshot.openReviews, "outboxUnsent": snapshot.outboxUnsent, "parked": snapshot.outboxParked,
             "oldestUnsent": snapshot.oldestUnsentAt.map { "oldest waiting since \(Formatting.age(of: $0, now: now))" } ?? "none waiting",
             "alarmTotal": snapshot.alarms.values.reduce(0, +),
-            "sources": sources, "dlq": dlq, "hasDLQ": !dlq.isEmpty, "dlqWindow": dlqWindow,
+            "sources": sources, "dlq": dlq, "hasDLQ": !dlq.isEmpty,
             "alarms": alarms.map { alarm -> [String: Any] in
                 ["at": alarm.raisedAt.rfc3339, "kind": alarm.kind.rawValue.replacingOccurrences(of: "_", with: " "),
                  "where": "\(alarm.topic)[\(alarm.partition)]", "detail": alarm.detail]

@@ -38,8 +38,9 @@ enum RecordViews {
         let externalIDs = try reader.externalIDs(of: record.id)
         let merges = try reader.merges(involving: record.id)
         let reviews = try reader.openReviewRequests(goldenID: record.id)
-        let rows = try reader.outbox(topic: auditTopic, key: Data(record.id.utf8))
-        let events = rows.compactMap { try? JSONDecoder().decode(AuditEvent.self, from: $0.message.value) }
+        // The audit log keeps every published audit event (the outbox forgets delivered rows).
+        let rows = try reader.auditLog(of: record.id)
+        let events = rows.compactMap { try? JSONDecoder().decode(AuditEvent.self, from: $0.value) }
         var problems = AuditVerifier.verify(events).map(\.description)
         if events.count < rows.count { problems.append("\(rows.count - events.count) unreadable audit row(s)") }
         if let head = try reader.auditHead(of: record.id), let last = events.max(by: { $0.seq < $1.seq }),

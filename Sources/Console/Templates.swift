@@ -196,7 +196,7 @@ enum Templates {
         <td><span class="badge {{ratioClass}}">{{ratio}}</span></td><td>{{lastApplied}}</td></tr>{{/sources}}
       {{^sources}}<tr><td colspan="7" class="empty">No events yet.</td></tr>{{/sources}}
     </table></div>
-    <h2>Dead letters by class (newest {{dlqWindow}})</h2>
+    <h2>Dead letters by class</h2>
     <div class="card" style="padding:0">{{#hasDLQ}}<table><tr><th>Class</th><th>Count</th><th>Newest</th></tr>
       {{#dlq}}<tr><td class="mono">{{errorClass}}</td><td>{{count}}</td><td>{{newest}}</td></tr>{{/dlq}}</table>
       <p class="muted" style="padding:0 12px">Details: <span class="mono">crmsync dlq list</span> and <span class="mono">crmsync dlq show</span>.</p>{{/hasDLQ}}

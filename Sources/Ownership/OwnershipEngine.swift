@@ -135,10 +135,23 @@ public struct OwnershipEngine: Sendable {
         case .restored: next.lastRestore = LifecycleMark.latest(next.lastRestore, mark)
         default: break
         }
-        let after = resolve(next)
+        // Only the offered fields' histories changed (intake touches nothing else, and a field
+        // resolves from its own history alone): re-resolve those, keep the rest.
+        var after = before
+        after.consent = next.consentLog
+        after.deletedAt = next.deletedAt
+        for field in offer.fields.keys {
+            if let history = next.fields[field], let (value, provenance) = resolveField(field, history) {
+                after.fields[field] = value
+                after.provenance[field] = provenance
+            } else {
+                after.fields[field] = nil
+                after.provenance[field] = nil
+            }
+        }
 
         var changes: [FieldChange] = []
-        for field in Set(before.fields.keys).union(after.fields.keys).sorted() {
+        for field in offer.fields.keys.sorted() {
             let (old, new) = (before.fields[field], after.fields[field])
             guard old != new else { continue }
             let rule = after.provenance[field]?.rule ?? before.provenance[field]?.rule ?? policy.rule(for: field).name

@@ -32,8 +32,9 @@ enum OutputRecords {
                                headers: CloudEvents.headers(id: id, type: "crmsync.golden.\(document.entity.rawValue)", time: time))
     }
 
-    static func audit(_ event: AuditEvent, topic: String) -> ProducerMessage {
-        ProducerMessage(topic: topic, key: Array(event.goldenID.utf8), value: event.jsonBytes(),
+    /// - Parameter json: the event's document when the caller has it (``AuditEvent/sealedWithJSON``).
+    static func audit(_ event: AuditEvent, json: [UInt8]? = nil, topic: String) -> ProducerMessage {
+        ProducerMessage(topic: topic, key: Array(event.goldenID.utf8), value: json ?? event.jsonBytes(),
                         headers: CloudEvents.headers(id: event.auditID, type: "crmsync.audit.\(event.operation.rawValue)", time: event.appliedAt))
     }
 

@@ -98,11 +98,11 @@ extension WriteStage {
     private func appendPurgeAudit(goldenID: String, entity: Entity, actor: String,
                                   tx: any StoreTransaction, now: Timestamp) throws {
         var last: AuditEvent?
-        if let row = try tx.outbox(topic: topics.audit, key: Data(goldenID.utf8)).last {
+        if let row = try tx.auditLog(of: goldenID).last {
             do {
-                last = try JSONDecoder().decode(AuditEvent.self, from: row.message.value)
+                last = try JSONDecoder().decode(AuditEvent.self, from: row.value)
             } catch {
-                throw StoreError(.corruptRow, "outbox row \(row.id) is not a readable audit event of \(goldenID): \(error)")
+                throw StoreError(.corruptRow, "audit log row \(row.id) is not a readable audit event of \(goldenID): \(error)")
             }
         }
         let purge = CanonicalEvent(eventID: "purge:\(goldenID)", source: last?.source ?? .crm, system: "crmsync-purge",

@@ -20,8 +20,9 @@ public struct StoreOutbox: Outbox {
         try store.write { try $0.parkOutbox(id, reason: reason, at: now) }
     }
 
+    /// Delivered rows are deleted: the audit trail lives on in the audit log, and nothing else
+    /// needs a published row again.
     public func markSent(_ ids: [Int64]) throws {
-        let now = clock.now()
-        try store.write { try $0.markSent(ids, at: now) }
+        try store.write { try $0.deleteDelivered(ids) }
     }
 }

@@ -33,10 +33,10 @@ public struct OutputTopics: Sendable, Hashable {
 /// dead-lettered; a message that fails to normalize is one dead-lettered input.
 public final class WriteStage: BatchWriter {
     let store: any GoldenStore
-    private let normalize: NormalizeStage
+    let normalize: NormalizeStage
     let resolver: IdentityResolver
     let ownership: OwnershipEngine
-    private let sources: [String: Source]
+    let sources: [String: Source]
     let topics: OutputTopics
     let clock: Clock
     private let logger: Logger
@@ -82,20 +82,27 @@ public final class WriteStage: BatchWriter {
     }
 
     public func apply(_ batch: [ConsumerMessage]) throws -> BatchResult {
+        // Parsing and normalizing need no store: done first, on every core, so the single
+        // writer's transaction only looks up and writes.
+        let normalized = normalizeAll(batch)
         do {
             let started = ContinuousClock.now
             var result = try store.write { tx in
                 var outcomes: [String: Int] = [:]
+                var tally = OutcomeTally()
                 var offsets: [TopicPartition: Int64] = [:]
                 var summary = BatchSummary()
-                for message in batch {
+                for (message, events) in zip(batch, normalized) {
                     let now = clock.now()
                     let source = sources[message.topic] ?? .crm
-                    for outcome in try processIsolated(message, source: source, tx: tx, now: now, summary: &summary) {
-                        outcomes[outcome.rawValue, default: 0] += 1
+                    for counted in try processIsolated(message, events, source: source, tx: tx, now: now, summary: &summary) {
+                        outcomes[counted.outcome.rawValue, default: 0] += 1
+                        tally.add(counted, at: now)
                     }
                     offsets[message.topicPartition] = max(offsets[message.topicPartition] ?? 0, message.offset + 1)
                 }
+                try tally.write(to: tx)
+                try tx.countDeadLetters(summary.deadLetters, at: clock.now())
                 for (partition, next) in offsets {
                     try tx.commitOffset(topic: partition.topic, partition: partition.partition, next: next)
                 }
@@ -115,13 +122,15 @@ public final class WriteStage: BatchWriter {
     /// reject, or a record the store refuses to change) rolls back only this message's writes
     /// and dead-letters it, so a poison message can never stop the batch or the partition.
     /// Transient store errors propagate: the whole batch is retried.
-    private func processIsolated(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp,
-                                 summary: inout BatchSummary) throws -> [EventOutcome] {
+    ///
+    /// Returns the outcomes to count; the caller adds them to the store's counters once per batch.
+    private func processIsolated(_ message: ConsumerMessage, _ normalized: Result<[NormalizedEvent], EventError>, source: Source,
+                                 tx: any StoreTransaction, now: Timestamp, summary: inout BatchSummary) throws -> [CountedOutcome] {
         // The message's own counts join the batch's only if its savepoint commits: a message that
         // fails counts once, as a dead letter.
         var counted = BatchSummary()
         do {
-            let outcomes = try tx.savepoint { try process(message, source: source, tx: tx, now: now, summary: &counted) }
+            let outcomes = try tx.savepoint { try process(message, normalized, source: source, tx: tx, now: now, summary: &counted) }
             summary.add(counted)
             return outcomes
         } catch let error as StoreError where error.isTransient || error.kind == .corrupt {
@@ -129,67 +138,61 @@ public final class WriteStage: BatchWriter {
             // processor stops (exit 5) rather than dead-letter every event that follows.
             throw error
         } catch let error as EventError {
-            try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now, summary: &summary)
-            return [.deadLettered]
+            return [try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now, summary: &summary)]
         } catch {
             let failure = EventError(.internalError, stage: .write, "could not apply: \(error)")
-            try deadLetter(message, error: failure, source: source.rawValue, tx: tx, now: now, summary: &summary)
-            return [.deadLettered]
+            return [try deadLetter(message, error: failure, source: source.rawValue, tx: tx, now: now, summary: &summary)]
         }
     }
 
-    private func process(_ message: ConsumerMessage, source: Source, tx: any StoreTransaction, now: Timestamp,
-                         summary: inout BatchSummary) throws -> [EventOutcome] {
-        let raw = RawEvent(topic: message.topic, key: message.key, value: message.value ?? [],
-                           headers: message.headers.map { ($0.name, $0.value ?? []) }, source: source)
+    private func process(_ message: ConsumerMessage, _ normalized: Result<[NormalizedEvent], EventError>, source: Source,
+                         tx: any StoreTransaction, now: Timestamp, summary: inout BatchSummary) throws -> [CountedOutcome] {
         let events: [NormalizedEvent]
-        switch normalize.normalize(raw) {
+        switch normalized {
         case .success(let normalized):
             events = normalized
         case .failure(let error):
-            try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now, summary: &summary)
-            return [.deadLettered]
+            return [try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now, summary: &summary)]
         }
         // A message that carries nothing crmsync models (e.g. a HubSpot association change) is
         // applied as a no-op so it still has an outcome.
         guard !events.isEmpty else {
-            try tx.countOutcome(.applied, source: source.rawValue, at: now)
             summary.count(EventOutcome.applied.rawValue, source: source.rawValue, system: nil)
-            return [.applied]
+            return [CountedOutcome(.applied, source: source.rawValue)]
         }
         // A failure of any event fails the whole message (one dead letter, by processIsolated),
         // like a normalize failure: the DLQ keeps the message as a unit.
         return try events.map { normalized in
-            let outcome = try apply(normalized, tx: tx, now: now, summary: &summary)
+            let counted = try apply(normalized, tx: tx, now: now, summary: &summary)
+            let outcome = counted.outcome
             let event = normalized.event
             summary.count(outcome.rawValue, source: event.source.rawValue, system: event.system)
             if outcome == .applied {
                 summary.appliedLatencies.append(.init(source: event.source.rawValue, system: event.system,
                                                       seconds: Double(now.epochMilliseconds - event.occurredAt.epochMilliseconds) / 1_000))
             }
-            return outcome
+            return counted
         }
     }
 
     private func deadLetter(_ message: ConsumerMessage, error: EventError, source: String, tx: any StoreTransaction, now: Timestamp,
-                            summary: inout BatchSummary) throws {
+                            summary: inout BatchSummary) throws -> CountedOutcome {
         let letter = DeadLetter(failed: message, error: error, failedAt: now)
         _ = try tx.enqueue(OutboxMessage(letter.record(topic: topics.dlq), at: now))
-        try tx.countOutcome(.deadLettered, source: source, at: now)
         summary.count(EventOutcome.deadLettered.rawValue, source: source, system: nil)
         summary.deadLetters[error.errorClass.rawValue, default: 0] += 1
         logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(error)",
                        metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)"])
+        return CountedOutcome(.deadLettered, source: source)
     }
 
     // MARK: - One canonical event
 
-    private func apply(_ normalized: NormalizedEvent, tx: any StoreTransaction, now: Timestamp, summary: inout BatchSummary) throws -> EventOutcome {
+    private func apply(_ normalized: NormalizedEvent, tx: any StoreTransaction, now: Timestamp, summary: inout BatchSummary) throws -> CountedOutcome {
         let event = normalized.event
         let source = event.source.rawValue
         if try tx.rememberedEvent(system: event.system, eventID: event.eventID) != nil {
-            try tx.countOutcome(.duplicate, source: source, at: now)
-            return .duplicate
+            return CountedOutcome(.duplicate, source: source)
         }
         let resolution = try resolver.resolve(normalized, lookup: tx)
         guard resolution.goldenID != nil else {
@@ -200,8 +203,7 @@ public final class WriteStage: BatchWriter {
         for rejection in written.rejected { summary.rejections[rejection, default: 0] += 1 }
         _ = try tx.rememberEvent(RememberedEvent(system: event.system, eventID: event.eventID, source: event.source,
                                                  outcome: .applied, goldenID: resolution.goldenID, seenAt: now))
-        try tx.countOutcome(.applied, source: source, at: now)
-        return .applied
+        return CountedOutcome(.applied, source: source)
     }
 
     /// Applies an event whose identity is decided: crosswalk and indexes, merges, ownership,
@@ -280,7 +282,7 @@ public final class WriteStage: BatchWriter {
                             rejected: resolved.rejected.map { BatchSummary.FieldRule(field: $0.field, rule: $0.rule) })
     }
 
-    private func holdForReview(_ normalized: NormalizedEvent, resolution: IdentityResolution, tx: any StoreTransaction, now: Timestamp) throws -> EventOutcome {
+    private func holdForReview(_ normalized: NormalizedEvent, resolution: IdentityResolution, tx: any StoreTransaction, now: Timestamp) throws -> CountedOutcome {
         let event = normalized.event
         let review: IdentityReview
         switch resolution.decision {
@@ -303,8 +305,7 @@ public final class WriteStage: BatchWriter {
         }
         _ = try tx.rememberEvent(RememberedEvent(system: event.system, eventID: event.eventID, source: event.source,
                                                  outcome: .review, goldenID: nil, seenAt: now))
-        try tx.countOutcome(.review, source: event.source.rawValue, at: now)
-        return .review
+        return CountedOutcome(.review, source: event.source.rawValue)
     }
 
     private func openFieldReview(_ review: FieldReview, record: GoldenRecord, event: CanonicalEvent, tx: any StoreTransaction, now: Timestamp) throws {
@@ -358,12 +359,14 @@ public final class WriteStage: BatchWriter {
                      changes: [AuditEvent.Change], rejected: [AuditEvent.Rejection], tx: any StoreTransaction, now: Timestamp,
                      actor: String? = nil) throws {
         let head = try tx.auditHead(of: goldenID) ?? AuditHead(seq: 0, lastHash: AuditEvent.genesisHash)
-        let audit = AuditEvent(
+        let (audit, json) = AuditEvent.sealedWithJSON(
             goldenID: goldenID, seq: Int(head.seq) + 1, entity: entity, operation: operation,
             eventID: event.eventID, source: event.source, system: event.system, actor: actor ?? event.actor,
             occurredAt: event.occurredAt, appliedAt: now, changes: changes, rejected: rejected, prevHash: head.lastHash)
         try tx.advanceAuditHead(of: goldenID, to: AuditHead(seq: Int64(audit.seq), lastHash: audit.hash))
-        _ = try tx.enqueue(OutboxMessage(OutputRecords.audit(audit, topic: topics.audit), at: now))
+        let message = OutboxMessage(OutputRecords.audit(audit, json: json, topic: topics.audit), at: now)
+        _ = try tx.enqueue(message)
+        try tx.appendAuditLog(AuditLogEntry(goldenID: goldenID, seq: Int64(audit.seq), value: message.value))
     }
 
     /// - Parameter externalIDs: the record's crosswalk entries when the caller has just read them.
@@ -409,12 +412,10 @@ public final class WriteStage: BatchWriter {
     /// adopted into it.
     func decodeState(_ record: GoldenRecord) throws -> RecordPolicyState {
         guard !record.policyState.isEmpty else { return RecordPolicyState.empty.adoptingLegacyDeletion(record.deletedAt) }
-        return try JSONDecoder().decode(RecordPolicyState.self, from: record.policyState).adoptingLegacyDeletion(record.deletedAt)
+        return try PolicyStateCodec.decode(record.policyState).adoptingLegacyDeletion(record.deletedAt)
     }
 
     func encodeState(_ state: RecordPolicyState) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(state)
+        PolicyStateCodec.encode(state)
     }
 }

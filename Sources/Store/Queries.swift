@@ -16,7 +16,7 @@ enum Queries {
     static let updateRecord = """
         UPDATE records SET entity = ?2, version = ?3, fields = ?4, provenance = ?5, consent = ?6, policy_state = ?7,
                            deleted_at = ?8, merged_into = ?9, created_at = ?10, updated_at = ?11
-        WHERE id = ?1
+        WHERE id = ?1 AND version = ?3 - 1
         """
     static let repointCrosswalk = "UPDATE crosswalk SET golden_id = ? WHERE golden_id = ?"
     static let deleteIdentifiersOfRecord = "DELETE FROM identifiers WHERE golden_id = ?"
@@ -37,8 +37,11 @@ enum Queries {
     static let unsentOutbox = "SELECT * FROM outbox WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT ?"
     static let outboxByTopicKey = "SELECT * FROM outbox WHERE topic = ? AND key = ? ORDER BY id"
     static let markSent = "UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL"
+    static let deleteDelivered = "DELETE FROM outbox WHERE id = ? AND parked_at IS NULL"
+    static let auditLogOfRecord = "SELECT * FROM audit_log WHERE golden_id = ? ORDER BY seq"
     static let offsetsOfTopic = "SELECT partition, next_offset FROM consumed_offsets WHERE topic = ?"
     static let auditHead = "SELECT seq, last_hash FROM audit_heads WHERE golden_id = ?"
+    static let advanceAuditHead = "UPDATE audit_heads SET seq = ?1, last_hash = ?2 WHERE golden_id = ?3 AND seq = ?1 - 1"
     // `crmsync purge` (not the hot path, but indexed: records_soft_deleted).
     static let softDeleted = """
         SELECT * FROM records INDEXED BY records_soft_deleted
@@ -75,8 +78,11 @@ enum Queries {
         ("unsent outbox", unsentOutbox, [500]),
         ("outbox by topic and key", outboxByTopicKey, ["audit.events.v1", "c-x"]),
         ("mark sent", markSent, [0, 1]),
+        ("delete delivered", deleteDelivered, [1]),
+        ("audit log of a record", auditLogOfRecord, ["c-x"]),
         ("consumed offsets", offsetsOfTopic, ["crm.events.v1"]),
         ("audit head", auditHead, ["c-x"]),
+        ("advance audit head", advanceAuditHead, [2, "h", "c-x"]),
     ]
 }
 

@@ -16,19 +16,19 @@ final class SQLiteTransaction: StoreTransaction {
     // MARK: IdentityLookup
 
     func goldenID(for reference: ExternalReference, entity: Entity) throws -> GoldenID? {
-        try String.fetchOne(db, sql: Queries.crosswalkLookup, arguments: [entity.rawValue, reference.system, reference.id])
+        try String.fetchOne(cached: db, sql: Queries.crosswalkLookup, arguments: [entity.rawValue, reference.system, reference.id])
     }
 
     func records(with key: IdentityKey, entity: Entity, limit: Int) throws -> IdentifierMatch {
-        let total = try Int.fetchOne(db, sql: Queries.identifierCount, arguments: [entity.rawValue, key.kind.rawValue, key.value]) ?? 0
+        let total = try Int.fetchOne(cached: db, sql: Queries.identifierCount, arguments: [entity.rawValue, key.kind.rawValue, key.value]) ?? 0
         guard total > 0 else { return .none }
-        let ids = try String.fetchAll(db, sql: Queries.identifierRecords, arguments: [entity.rawValue, key.kind.rawValue, key.value, limit])
+        let ids = try String.fetchAll(cached: db, sql: Queries.identifierRecords, arguments: [entity.rawValue, key.kind.rawValue, key.value, limit])
         return IdentifierMatch(recordIDs: ids, total: total)
     }
 
     func identity(of id: GoldenID) throws -> RecordIdentity {
         var keys = Set<IdentityKey>()
-        for row in try Row.fetchAll(db, sql: Queries.identifiersOfRecord, arguments: [id]) {
+        for row in try Row.fetchAll(cached: db, sql: Queries.identifiersOfRecord, arguments: [id]) {
             let kindName = try row.decode(String.self, forColumn: "kind")
             guard let kind = IdentityKey.Kind(rawValue: kindName) else {
                 throw StoreError(.corruptRow, "identifier of \(id) has unknown kind \(kindName)")
@@ -42,7 +42,7 @@ final class SQLiteTransaction: StoreTransaction {
     // MARK: Records
 
     func record(_ id: GoldenID) throws -> GoldenRecord? {
-        guard let row = try Row.fetchOne(db, sql: Queries.recordByID, arguments: [id]) else { return nil }
+        guard let row = try Row.fetchOne(cached: db, sql: Queries.recordByID, arguments: [id]) else { return nil }
         return try Self.decodeRecord(row)
     }
 
@@ -55,7 +55,7 @@ final class SQLiteTransaction: StoreTransaction {
 
     func externalIDs(of id: GoldenID) throws -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for row in try Row.fetchAll(db, sql: Queries.externalIDsOfRecord, arguments: [id]) {
+        for row in try Row.fetchAll(cached: db, sql: Queries.externalIDsOfRecord, arguments: [id]) {
             result[try row.decode(String.self, forColumn: "system"), default: []]
                 .append(try row.decode(String.self, forColumn: "external_id"))
         }
@@ -63,10 +63,10 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     func insertRecord(_ record: GoldenRecord) throws {
-        guard try Bool.fetchOne(db, sql: Queries.recordExists, arguments: [record.id]) == nil else {
+        guard try Bool.fetchOne(cached: db, sql: Queries.recordExists, arguments: [record.id]) == nil else {
             throw StoreError(.duplicateRecord, "record \(record.id) exists already")
         }
-        try db.execute(sql: """
+        try db.execute(cached: """
             INSERT INTO records (id, entity, version, fields, provenance, consent, policy_state, deleted_at,
                                  merged_into, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -74,20 +74,19 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     func updateRecord(_ record: GoldenRecord) throws {
-        guard let stored = try Int64.fetchOne(db, sql: Queries.recordVersion, arguments: [record.id]) else {
+        // The version check is part of the UPDATE; the stored version is read only to explain a refusal.
+        try db.execute(cached: Queries.updateRecord, arguments: try Self.recordArguments(record))
+        guard db.changesCount == 0 else { return }
+        guard let stored = try Int64.fetchOne(cached: db, sql: Queries.recordVersion, arguments: [record.id]) else {
             throw StoreError(.notFound, "record \(record.id) does not exist")
         }
-        guard record.version == stored + 1 else {
-            throw StoreError(.versionConflict, "record \(record.id) is at version \(stored); an update must write version \(stored + 1), not \(record.version)")
-        }
-        let arguments = try Self.recordArguments(record)
-        try db.execute(sql: Queries.updateRecord, arguments: arguments)
+        throw StoreError(.versionConflict, "record \(record.id) is at version \(stored); an update must write version \(stored + 1), not \(record.version)")
     }
 
     // MARK: Identity graph
 
     func link(_ reference: ExternalReference, entity: Entity, to id: GoldenID, eventID: String?, at time: Timestamp) throws {
-        try db.execute(sql: """
+        try db.execute(cached: """
             INSERT INTO crosswalk (entity, system, external_id, golden_id, event_id, linked_at) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (entity, system, external_id) DO UPDATE
                 SET golden_id = excluded.golden_id, event_id = excluded.event_id, linked_at = excluded.linked_at
@@ -97,7 +96,7 @@ final class SQLiteTransaction: StoreTransaction {
 
     func index(_ keys: [IdentityKey], entity: Entity, for id: GoldenID) throws {
         for key in Set(keys) {
-            try db.execute(sql: """
+            try db.execute(cached: """
                 INSERT OR IGNORE INTO identifiers (entity, kind, value, golden_id) VALUES (?, ?, ?, ?)
                 """, arguments: [entity.rawValue, key.kind.rawValue, key.value, id])
             if db.changesCount > 0 {
@@ -107,7 +106,7 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     private func adjustCount(entity: String, kind: String, value: String, by delta: Int) throws {
-        try db.execute(sql: """
+        try db.execute(cached: """
             INSERT INTO identifier_counts (entity, kind, value, record_count) VALUES (?, ?, ?, ?)
             ON CONFLICT (entity, kind, value) DO UPDATE SET record_count = record_count + excluded.record_count
             """, arguments: [entity, kind, value, delta])
@@ -125,15 +124,15 @@ final class SQLiteTransaction: StoreTransaction {
             throw StoreError(.invalidMerge, "cannot merge \(absorbed) into \(survivor): one of them is merged away already")
         }
         let external = try externalIDs(of: absorbed)
-        try db.execute(sql: Queries.repointCrosswalk, arguments: [survivor, absorbed])
+        try db.execute(cached: Queries.repointCrosswalk, arguments: [survivor, absorbed])
 
         let entity = absorbedRecord.entity.rawValue
-        let moved = try Row.fetchAll(db, sql: Queries.identifiersOfRecord, arguments: [absorbed])
-        try db.execute(sql: Queries.deleteIdentifiersOfRecord, arguments: [absorbed])
+        let moved = try Row.fetchAll(cached: db, sql: Queries.identifiersOfRecord, arguments: [absorbed])
+        try db.execute(cached: Queries.deleteIdentifiersOfRecord, arguments: [absorbed])
         for row in moved {
             let kind = try row.decode(String.self, forColumn: "kind")
             let value = try row.decode(String.self, forColumn: "value")
-            try db.execute(sql: "INSERT OR IGNORE INTO identifiers (entity, kind, value, golden_id) VALUES (?, ?, ?, ?)",
+            try db.execute(cached: "INSERT OR IGNORE INTO identifiers (entity, kind, value, golden_id) VALUES (?, ?, ?, ?)",
                            arguments: [entity, kind, value, survivor])
             // Already on the survivor: the identifier now has one record fewer.
             if db.changesCount == 0 { try adjustCount(entity: entity, kind: kind, value: value, by: -1) }
@@ -145,11 +144,11 @@ final class SQLiteTransaction: StoreTransaction {
         tombstone.updatedAt = time
         try updateRecord(tombstone)
         // Earlier tombstones of the absorbed record now point at the survivor: one hop always.
-        try db.execute(sql: Queries.repointTombstones, arguments: [survivor, absorbed])
+        try db.execute(cached: Queries.repointTombstones, arguments: [survivor, absorbed])
 
         let entry = MergeEntry(survivorID: survivor, absorbedID: absorbed, reason: reason, eventID: eventID,
                                mergedAt: time, absorbedExternalIDs: external)
-        try db.execute(sql: """
+        try db.execute(cached: """
             INSERT INTO merges (survivor_id, absorbed_id, reason, event_id, merged_at, absorbed_external_ids)
             VALUES (?, ?, ?, ?, ?, ?)
             """, arguments: [survivor, absorbed, reason, eventID, time.epochMilliseconds, try JSONColumns.encode(external)])
@@ -182,7 +181,7 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     func merges(involving id: GoldenID) throws -> [MergeEntry] {
-        let rows = try Row.fetchAll(db, sql: Queries.mergesInvolving, arguments: [id])
+        let rows = try Row.fetchAll(cached: db, sql: Queries.mergesInvolving, arguments: [id])
         return try rows.map { row in
             let survivor = try row.decode(String.self, forColumn: "survivor_id")
             return MergeEntry(
@@ -200,7 +199,7 @@ final class SQLiteTransaction: StoreTransaction {
     // MARK: Events and counters
 
     func rememberedEvent(system: String, eventID: String) throws -> RememberedEvent? {
-        guard let row = try Row.fetchOne(db, sql: Queries.rememberedEvent,
+        guard let row = try Row.fetchOne(cached: db, sql: Queries.rememberedEvent,
                                          arguments: [system, eventID]) else { return nil }
         let outcomeName = try row.decode(String.self, forColumn: "outcome")
         guard let outcome = EventOutcome(rawValue: outcomeName) else {
@@ -214,7 +213,7 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     func rememberEvent(_ event: RememberedEvent) throws -> Bool {
-        try db.execute(sql: """
+        try db.execute(cached: """
             INSERT OR IGNORE INTO events (system, event_id, source, outcome, golden_id, seen_at) VALUES (?, ?, ?, ?, ?, ?)
             """, arguments: [event.system, event.eventID, event.source?.rawValue, event.outcome.rawValue, event.goldenID,
                              event.seenAt.epochMilliseconds])
@@ -222,21 +221,21 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     func updateEventOutcome(system: String, eventID: String, outcome: EventOutcome, goldenID: GoldenID?) throws {
-        try db.execute(sql: Queries.updateEventOutcome,
+        try db.execute(cached: Queries.updateEventOutcome,
                        arguments: [outcome.rawValue, goldenID, system, eventID])
         guard db.changesCount > 0 else { throw StoreError(.notFound, "no remembered event \(system)/\(eventID)") }
     }
 
-    func countOutcome(_ outcome: EventOutcome, source: String, at time: Timestamp) throws {
-        try db.execute(sql: """
-            INSERT INTO outcome_counters (source, outcome, count, last_at) VALUES (?, ?, 1, ?)
+    func countOutcome(_ outcome: EventOutcome, source: String, count: Int, at time: Timestamp) throws {
+        try db.execute(cached: """
+            INSERT INTO outcome_counters (source, outcome, count, last_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (source, outcome) DO UPDATE
-                SET count = count + 1, last_at = max(coalesce(last_at, excluded.last_at), excluded.last_at)
-            """, arguments: [source, outcome.rawValue, time.epochMilliseconds])
+                SET count = count + excluded.count, last_at = max(coalesce(last_at, excluded.last_at), excluded.last_at)
+            """, arguments: [source, outcome.rawValue, count, time.epochMilliseconds])
     }
 
     func outcomeCounts() throws -> [OutcomeCount] {
-        try Row.fetchAll(db, sql: "SELECT * FROM outcome_counters ORDER BY source, outcome").map { row in
+        try Row.fetchAll(cached: db, sql: "SELECT * FROM outcome_counters ORDER BY source, outcome").map { row in
             let name = try row.decode(String.self, forColumn: "outcome")
             guard let outcome = EventOutcome(rawValue: name) else {
                 throw StoreError(.corruptRow, "outcome counter with unknown outcome \(name)")
@@ -250,7 +249,7 @@ final class SQLiteTransaction: StoreTransaction {
     func recordCounts() throws -> [Entity: Int] {
         var counts: [Entity: Int] = [:]
         for entity in Entity.allCases {
-            counts[entity] = try Int.fetchOne(db, sql: """
+            counts[entity] = try Int.fetchOne(cached: db, sql: """
                 SELECT count(*) FROM records INDEXED BY records_live_by_entity
                 WHERE entity = ? AND merged_into IS NULL AND deleted_at IS NULL
                 """, arguments: [entity.rawValue]) ?? 0
@@ -260,55 +259,55 @@ final class SQLiteTransaction: StoreTransaction {
 
     func softDeletedRecords(deletedBefore time: Timestamp, after: SoftDeleteCursor?, limit: Int) throws -> [GoldenRecord] {
         // Without a cursor, start below every instant.
-        let rows = try Row.fetchAll(db, sql: Queries.softDeleted, arguments: [
+        let rows = try Row.fetchAll(cached: db, sql: Queries.softDeleted, arguments: [
             time.epochMilliseconds, after?.deletedAt.epochMilliseconds ?? Int64.min, after?.id ?? "", limit,
         ])
         return try rows.map(Self.decodeRecord)
     }
 
     func countEventIDs(seenBefore time: Timestamp) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE seen_at < ?", arguments: [time.epochMilliseconds]) ?? 0
+        try Int.fetchOne(cached: db, sql: "SELECT count(*) FROM events WHERE seen_at < ?", arguments: [time.epochMilliseconds]) ?? 0
     }
 
     func purgeRecord(_ id: GoldenID) throws -> PurgedRecord {
         guard let stored = try record(id) else { throw StoreError(.notFound, "purge: no record \(id)") }
         let external = try externalIDs(of: id)
-        try db.execute(sql: Queries.deleteCrosswalkOfRecord, arguments: [id])
-        let identifiers = try Row.fetchAll(db, sql: Queries.identifiersOfRecord, arguments: [id])
+        try db.execute(cached: Queries.deleteCrosswalkOfRecord, arguments: [id])
+        let identifiers = try Row.fetchAll(cached: db, sql: Queries.identifiersOfRecord, arguments: [id])
         for row in identifiers {
             let kind = try row.decode(String.self, forColumn: "kind")
             let value = try row.decode(String.self, forColumn: "value")
             try adjustCount(entity: stored.entity.rawValue, kind: kind, value: value, by: -1)
         }
-        try db.execute(sql: Queries.deleteIdentifiersOfRecord, arguments: [id])
-        let tombstones = try String.fetchAll(db, sql: Queries.tombstonesOf, arguments: [id])
-        for tombstone in tombstones { try db.execute(sql: Queries.deleteRecord, arguments: [tombstone]) }
-        try db.execute(sql: Queries.deleteRecord, arguments: [id])
+        try db.execute(cached: Queries.deleteIdentifiersOfRecord, arguments: [id])
+        let tombstones = try String.fetchAll(cached: db, sql: Queries.tombstonesOf, arguments: [id])
+        for tombstone in tombstones { try db.execute(cached: Queries.deleteRecord, arguments: [tombstone]) }
+        try db.execute(cached: Queries.deleteRecord, arguments: [id])
         return PurgedRecord(id: id, externalIDs: external, identifiers: identifiers.count, tombstones: tombstones)
     }
 
     func purgeEventIDs(olderThan time: Timestamp) throws -> Int {
-        try db.execute(sql: Queries.purgeEvents, arguments: [time.epochMilliseconds])
+        try db.execute(cached: Queries.purgeEvents, arguments: [time.epochMilliseconds])
         return db.changesCount
     }
 
     // MARK: Review requests
 
     func reviewRequest(_ id: String) throws -> ReviewRequest? {
-        try Row.fetchOne(db, sql: Queries.reviewByID, arguments: [id]).map(Self.decodeReview)
+        try Row.fetchOne(cached: db, sql: Queries.reviewByID, arguments: [id]).map(Self.decodeReview)
     }
 
     func reviewRequests(status: ReviewStatus, limit: Int) throws -> [ReviewRequest] {
-        try Row.fetchAll(db, sql: Queries.reviewsByStatus,
+        try Row.fetchAll(cached: db, sql: Queries.reviewsByStatus,
                          arguments: [status.rawValue, limit]).map(Self.decodeReview)
     }
 
     func openReviewRequests(goldenID: GoldenID) throws -> [ReviewRequest] {
-        try Row.fetchAll(db, sql: Queries.openReviewsOfRecord, arguments: [goldenID]).map(Self.decodeReview)
+        try Row.fetchAll(cached: db, sql: Queries.openReviewsOfRecord, arguments: [goldenID]).map(Self.decodeReview)
     }
 
     func openReviewRequest(_ request: ReviewRequest) throws -> Bool {
-        try db.execute(sql: """
+        try db.execute(cached: """
             INSERT OR IGNORE INTO review_requests
                 (id, golden_id, kind, status, reason, event_id, payload, candidates, created_at, resolved_at, score)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -321,7 +320,7 @@ final class SQLiteTransaction: StoreTransaction {
 
     func resolveReviewRequest(_ id: String, status: ReviewStatus, at time: Timestamp) throws {
         guard status != .open else { throw StoreError(.invalidRequest, "resolving \(id) needs approved or rejected") }
-        try db.execute(sql: Queries.resolveReview,
+        try db.execute(cached: Queries.resolveReview,
                        arguments: [status.rawValue, time.epochMilliseconds, id])
         guard db.changesCount > 0 else { throw StoreError(.notFound, "no open review request \(id)") }
     }
@@ -329,24 +328,24 @@ final class SQLiteTransaction: StoreTransaction {
     // MARK: Outbox and offsets
 
     func enqueue(_ message: OutboxMessage) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [message.topic, message.key, message.value, try JSONColumns.encode(message.headers),
+        try db.execute(cached: "INSERT INTO outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [message.topic, message.key, message.value, JSONColumns.encodeHeaders(message.headers),
                                    message.createdAt.epochMilliseconds])
         return db.lastInsertedRowID
     }
 
     func unsentOutbox(limit: Int) throws -> [OutboxEntry] {
-        try Row.fetchAll(db, sql: Queries.unsentOutbox, arguments: [limit])
+        try Row.fetchAll(cached: db, sql: Queries.unsentOutbox, arguments: [limit])
             .map(Self.decodeOutbox)
     }
 
     func outbox(topic: String, key: Data) throws -> [OutboxEntry] {
-        try Row.fetchAll(db, sql: Queries.outboxByTopicKey, arguments: [topic, key])
+        try Row.fetchAll(cached: db, sql: Queries.outboxByTopicKey, arguments: [topic, key])
             .map(Self.decodeOutbox)
     }
 
     func moveOutcome(from old: EventOutcome, to new: EventOutcome, source: String, at time: Timestamp) throws {
-        try db.execute(sql: "UPDATE outcome_counters SET count = count - 1 WHERE source = ? AND outcome = ? AND count > 0",
+        try db.execute(cached: "UPDATE outcome_counters SET count = count - 1 WHERE source = ? AND outcome = ? AND count > 0",
                        arguments: [source, old.rawValue])
         guard db.changesCount > 0 else { throw StoreError(.notFound, "no \(old.rawValue) event of \(source) to move") }
         try countOutcome(new, source: source, at: time)
@@ -369,18 +368,18 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     func outbox(topic: String, afterID: Int64, limit: Int) throws -> [OutboxEntry] {
-        try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE topic = ? AND id > ? ORDER BY id LIMIT ?",
+        try Row.fetchAll(cached: db, sql: "SELECT * FROM outbox WHERE topic = ? AND id > ? ORDER BY id LIMIT ?",
                          arguments: [topic, afterID, limit]).map(Self.decodeOutbox)
     }
 
     func latestOutbox(topic: String, limit: Int) throws -> [OutboxEntry] {
-        try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE topic = ? ORDER BY id DESC LIMIT ?",
+        try Row.fetchAll(cached: db, sql: "SELECT * FROM outbox WHERE topic = ? ORDER BY id DESC LIMIT ?",
                          arguments: [topic, limit]).map(Self.decodeOutbox)
     }
 
     func auditHeads() throws -> [String: AuditHead] {
         var heads: [String: AuditHead] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT golden_id, seq, last_hash FROM audit_heads") {
+        for row in try Row.fetchAll(cached: db, sql: "SELECT golden_id, seq, last_hash FROM audit_heads") {
             heads[try row.decode(String.self, forColumn: "golden_id")] = AuditHead(
                 seq: try row.decode(Int64.self, forColumn: "seq"), lastHash: try row.decode(String.self, forColumn: "last_hash"))
         }
@@ -388,16 +387,16 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     func parkOutbox(_ id: Int64, reason: String, at time: Timestamp) throws {
-        try db.execute(sql: "UPDATE outbox SET parked_at = ?, park_reason = ? WHERE id = ? AND sent_at IS NULL AND parked_at IS NULL",
+        try db.execute(cached: "UPDATE outbox SET parked_at = ?, park_reason = ? WHERE id = ? AND sent_at IS NULL AND parked_at IS NULL",
                        arguments: [time.epochMilliseconds, reason, id])
     }
 
     func parkedOutboxCount() throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL") ?? 0
+        try Int.fetchOne(cached: db, sql: "SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL") ?? 0
     }
 
     func parkedOutbox(limit: Int) throws -> [ParkedOutboxEntry] {
-        try Row.fetchAll(db, sql: """
+        try Row.fetchAll(cached: db, sql: """
             SELECT id, topic, length(value) AS value_bytes, park_reason, parked_at FROM outbox
             WHERE parked_at IS NOT NULL ORDER BY id DESC LIMIT ?
             """, arguments: [limit]).map { row in
@@ -410,13 +409,13 @@ final class SQLiteTransaction: StoreTransaction {
 
     func markSent(_ ids: [Int64], at time: Timestamp) throws {
         for id in ids {
-            try db.execute(sql: Queries.markSent,
+            try db.execute(cached: Queries.markSent,
                            arguments: [time.epochMilliseconds, id])
         }
     }
 
     func commitOffset(topic: String, partition: Int32, next offset: Int64) throws {
-        try db.execute(sql: """
+        try db.execute(cached: """
             INSERT INTO consumed_offsets (topic, partition, next_offset) VALUES (?, ?, ?)
             ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset
             """, arguments: [topic, partition, offset])
@@ -425,7 +424,7 @@ final class SQLiteTransaction: StoreTransaction {
     // MARK: Alarms
 
     func raiseAlarm(_ alarm: Alarm) throws -> Int64 {
-        try db.execute(sql: """
+        try db.execute(cached: """
             INSERT INTO alarms (kind, topic, partition, lost_from, lost_to, resumed_at, detail, raised_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [alarm.kind.rawValue, alarm.topic, alarm.partition, alarm.lostFrom, alarm.lostTo,
@@ -435,14 +434,14 @@ final class SQLiteTransaction: StoreTransaction {
 
     func alarmCounts() throws -> [Alarm.Kind: Int] {
         var counts: [Alarm.Kind: Int] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT kind, count(*) AS n FROM alarms GROUP BY kind") {
+        for row in try Row.fetchAll(cached: db, sql: "SELECT kind, count(*) AS n FROM alarms GROUP BY kind") {
             counts[try Self.alarmKind(row)] = try row.decode(Int.self, forColumn: "n")
         }
         return counts
     }
 
     func latestAlarms(limit: Int) throws -> [Alarm] {
-        try Row.fetchAll(db, sql: "SELECT * FROM alarms ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
+        try Row.fetchAll(cached: db, sql: "SELECT * FROM alarms ORDER BY id DESC LIMIT ?", arguments: [limit]).map { row in
             Alarm(id: try row.decode(Int64.self, forColumn: "id"), kind: try Self.alarmKind(row),
                          topic: try row.decode(String.self, forColumn: "topic"),
                          partition: try row.decode(Int32.self, forColumn: "partition"),
@@ -464,7 +463,7 @@ final class SQLiteTransaction: StoreTransaction {
 
     func consumedOffsets(topic: String) throws -> [Int32: Int64] {
         var offsets: [Int32: Int64] = [:]
-        for row in try Row.fetchAll(db, sql: Queries.offsetsOfTopic, arguments: [topic]) {
+        for row in try Row.fetchAll(cached: db, sql: Queries.offsetsOfTopic, arguments: [topic]) {
             offsets[try row.decode(Int32.self, forColumn: "partition")] = try row.decode(Int64.self, forColumn: "next_offset")
         }
         return offsets
@@ -473,20 +472,23 @@ final class SQLiteTransaction: StoreTransaction {
     // MARK: Audit chain heads
 
     func auditHead(of id: GoldenID) throws -> AuditHead? {
-        guard let row = try Row.fetchOne(db, sql: Queries.auditHead, arguments: [id])
+        guard let row = try Row.fetchOne(cached: db, sql: Queries.auditHead, arguments: [id])
         else { return nil }
         return AuditHead(seq: try row.decode(Int64.self, forColumn: "seq"), lastHash: try row.decode(String.self, forColumn: "last_hash"))
     }
 
     func advanceAuditHead(of id: GoldenID, to head: AuditHead) throws {
-        let previous = try auditHead(of: id)?.seq ?? 0
-        guard head.seq == previous + 1 else {
-            throw StoreError(.auditGap, "audit seq of \(id) would jump from \(previous) to \(head.seq)")
+        // The no-gap check is part of the write (a first event inserts, a later one moves the
+        // head only from seq - 1); the stored head is read only to explain a refusal.
+        if head.seq == 1 {
+            try db.execute(cached: "INSERT OR IGNORE INTO audit_heads (golden_id, seq, last_hash) VALUES (?, ?, ?)",
+                           arguments: [id, head.seq, head.lastHash])
+        } else {
+            try db.execute(cached: Queries.advanceAuditHead, arguments: [head.seq, head.lastHash, id])
         }
-        try db.execute(sql: """
-            INSERT INTO audit_heads (golden_id, seq, last_hash) VALUES (?, ?, ?)
-            ON CONFLICT (golden_id) DO UPDATE SET seq = excluded.seq, last_hash = excluded.last_hash
-            """, arguments: [id, head.seq, head.lastHash])
+        guard db.changesCount == 0 else { return }
+        let previous = try auditHead(of: id)?.seq ?? 0
+        throw StoreError(.auditGap, "audit seq of \(id) would jump from \(previous) to \(head.seq)")
     }
 
     // MARK: Row decoding

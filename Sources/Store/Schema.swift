@@ -202,6 +202,33 @@ enum Schema {
         }
         registerReviewPairMigration(&migrator)
         registerStoreBindingMigration(&migrator)
+        migrator.registerMigration("v8-perf-audit-log") { db in
+            try db.execute(sql: """
+                -- Every audit event as published, for `audit`, `audit verify` and `purge`: the
+                -- outbox only holds rows still to publish (the relay deletes delivered rows).
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY,
+                    golden_id TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    value BLOB NOT NULL
+                );
+                CREATE UNIQUE INDEX audit_log_by_record ON audit_log(golden_id, seq);
+
+                -- The audit events stores kept in the outbox so far (whatever the topic's name):
+                -- JSON documents with an audit_id, a seq and a prev_hash.
+                INSERT OR IGNORE INTO audit_log (id, golden_id, seq, value)
+                SELECT id, CAST(key AS TEXT), json_extract(CAST(value AS TEXT), '$.seq'), value FROM outbox
+                WHERE key IS NOT NULL AND CASE WHEN json_valid(CAST(value AS TEXT))
+                    THEN json_type(CAST(value AS TEXT), '$.audit_id') = 'text'
+                         AND json_type(CAST(value AS TEXT), '$.seq') = 'integer'
+                         AND json_type(CAST(value AS TEXT), '$.prev_hash') = 'text'
+                    ELSE 0 END;
+
+                -- Delivered rows are kept no longer.
+                DELETE FROM outbox WHERE sent_at IS NOT NULL AND parked_at IS NULL;
+                """)
+        }
+        registerDeadLetterCounterMigration(&migrator)
         return migrator
     }
 }

@@ -44,13 +44,20 @@ public protocol StoreReader: IdentityLookup {
     func parkedOutboxCount() throws -> Int
     /// The newest `limit` parked rows, newest first.
     func parkedOutbox(limit: Int) throws -> [ParkedOutboxEntry]
-    /// Outbox rows (sent or not) for one topic and key, in order, e.g. a record's audit events.
+    /// Outbox rows for one topic and key, in order. Delivered rows are deleted by the relay
+    /// (``StoreTransaction/deleteDelivered(_:)``): a record's audit trail is ``auditLog(of:)``.
     func outbox(topic: String, key: Data) throws -> [OutboxEntry]
     /// Rows of one topic in outbox order, after `afterID`, for tools that page through a topic's
     /// history (audit verify); not a hot-path query.
     func outbox(topic: String, afterID: Int64, limit: Int) throws -> [OutboxEntry]
     /// The newest `limit` rows of one topic, newest first (`audit --tail`).
     func latestOutbox(topic: String, limit: Int) throws -> [OutboxEntry]
+    /// One record's audit events as published, oldest first (`crmsync audit --id`, purge).
+    func auditLog(of id: GoldenID) throws -> [AuditLogEntry]
+    /// Audit events in the order written, after `afterID`, for paging through all (audit verify).
+    func auditLog(afterID: Int64, limit: Int) throws -> [AuditLogEntry]
+    /// The newest `limit` audit events, newest first (`crmsync audit --tail`).
+    func latestAuditLog(limit: Int) throws -> [AuditLogEntry]
     /// Every record's audit head (for verifying that no trailing event is missing).
     func auditHeads() throws -> [String: AuditHead]
     /// Next offset to consume per partition of `topic`.
@@ -60,6 +67,8 @@ public protocol StoreReader: IdentityLookup {
     func recordCounts() throws -> [Entity: Int]
     /// Outcome counters per source. Summary for `crmsync stats`.
     func outcomeCounts() throws -> [OutcomeCount]
+    /// Dead letters written per error class, most first.
+    func deadLetterCounts() throws -> [DeadLetterCount]
     /// Live (not merged away) records soft-deleted before `time` (event time) whose last change
     /// was also written before `time` (wall clock: a late-arriving old delete still gets its full
     /// grace period), by deletion time then id, after the cursor `after` (the last record of the
@@ -110,8 +119,11 @@ public protocol StoreTransaction: StoreReader {
     func rememberEvent(_ event: RememberedEvent) throws -> Bool
     /// Changes a remembered event's outcome (a held event applied after review).
     func updateEventOutcome(system: String, eventID: String, outcome: EventOutcome, goldenID: GoldenID?) throws
-    /// Counts one event of `source` with `outcome` for `stats`.
-    func countOutcome(_ outcome: EventOutcome, source: String, at time: Timestamp) throws
+    /// Counts `count` events of `source` with `outcome` for `stats` (the pipeline adds up a
+    /// whole batch and writes each counter once); `time` is the latest of them.
+    func countOutcome(_ outcome: EventOutcome, source: String, count: Int, at time: Timestamp) throws
+    /// Counts the dead letters a batch wrote, by error class; `time` is when.
+    func countDeadLetters(_ byClass: [String: Int], at time: Timestamp) throws
     /// Opens a review request; false when one with this id exists already.
     @discardableResult
     func openReviewRequest(_ request: ReviewRequest) throws -> Bool
@@ -121,6 +133,13 @@ public protocol StoreTransaction: StoreReader {
     @discardableResult
     func enqueue(_ message: OutboxMessage) throws -> Int64
     func markSent(_ ids: [Int64], at time: Timestamp) throws
+    /// Deletes rows the broker acknowledged (the relay's way of marking them sent): the outbox
+    /// holds only what is still to publish, so the store stops growing with every version
+    /// published. Parked rows stay for the operator.
+    func deleteDelivered(_ ids: [Int64]) throws
+    /// Keeps an audit event in the audit log (what `audit`, `audit verify` and `purge` read),
+    /// next to its outbox row; the log outlives the outbox row.
+    func appendAuditLog(_ entry: AuditLogEntry) throws
     /// Parks an unsent row the broker will never accept: the relay skips it from now on (it
     /// stays in the outbox, with `reason`, for the operator).
     func parkOutbox(_ id: Int64, reason: String, at time: Timestamp) throws
@@ -185,4 +204,11 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isTransient: Bool { kind == .busy || kind == .diskFull || kind == .ioError }
 
     public var description: String { "store \(kind.rawValue): \(message)" }
+}
+
+extension StoreTransaction {
+    /// Counts one event of `source` with `outcome` for `stats`.
+    public func countOutcome(_ outcome: EventOutcome, source: String, at time: Timestamp) throws {
+        try countOutcome(outcome, source: source, count: 1, at: time)
+    }
 }

@@ -11,8 +11,8 @@ struct AuditCommand: AsyncParsableCommand {
         commandName: "audit",
         abstract: "Show the audit trail of a record, the latest writes, or verify every hash chain.",
         discussion: """
-        Reads the audit events crmsync wrote (the store keeps every event it published to
-        audit.events.v1); works while `crmsync run` is running.
+        Reads the audit events crmsync wrote (the store's audit log keeps every event it
+        publishes to audit.events.v1); works while `crmsync run` is running.
           crmsync audit --id c-…        one record's trail, oldest first
           crmsync audit --tail 20       the 20 newest audit events, newest first
           crmsync audit verify          check every chain: seq from 1 without gaps, each prev_hash
@@ -43,12 +43,11 @@ struct AuditCommand: AsyncParsableCommand {
                 if let tail, tail < 1 { throw CLIFailure.usage("--tail must be at least 1") }
                 let configuration = try common.load(quietByDefault: true)
                 let store = try openStore(configuration)
-                let topic = configuration.topic(.audit)
-                let rows = try store.read { reader -> [OutboxEntry] in
-                    if let id { return try reader.outbox(topic: topic, key: Data(id.utf8)) }
-                    return try reader.latestOutbox(topic: topic, limit: tail ?? 20)
+                let rows = try store.read { reader -> [AuditLogEntry] in
+                    if let id { return try reader.auditLog(of: id) }
+                    return try reader.latestAuditLog(limit: tail ?? 20)
                 }
-                let events = try rows.map { try JSONDecoder().decode(AuditEvent.self, from: $0.message.value) }
+                let events = try rows.map { try JSONDecoder().decode(AuditEvent.self, from: $0.value) }
                 if let id, events.isEmpty { throw CLIFailure.other("no audit events for \(id)") }
                 if json {
                     try printJSON(events)
@@ -76,14 +75,13 @@ struct AuditCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let configuration = try common.load(quietByDefault: true)
                 let store = try openStore(configuration)
-                let topic = configuration.topic(.audit)
                 // One snapshot for the events and the heads, so a batch committing meanwhile
                 // cannot look like a missing event.
-                let (rows, heads) = try store.read { reader -> ([OutboxEntry], [String: AuditHead]) in
-                    var rows: [OutboxEntry] = []
+                let (rows, heads) = try store.read { reader -> ([AuditLogEntry], [String: AuditHead]) in
+                    var rows: [AuditLogEntry] = []
                     var after: Int64 = 0
                     while true {
-                        let page = try reader.outbox(topic: topic, afterID: after, limit: 5_000)
+                        let page = try reader.auditLog(afterID: after, limit: 5_000)
                         guard let last = page.last else { break }
                         after = last.id
                         rows += page
@@ -93,9 +91,9 @@ struct AuditCommand: AsyncParsableCommand {
                 var events: [AuditEvent] = []
                 for row in rows {
                     do {
-                        events.append(try JSONDecoder().decode(AuditEvent.self, from: row.message.value))
+                        events.append(try JSONDecoder().decode(AuditEvent.self, from: row.value))
                     } catch {
-                        throw CLIFailure.verification("outbox row \(row.id) is not a readable audit event: \(error)")
+                        throw CLIFailure.verification("audit log row \(row.id) is not a readable audit event: \(error)")
                     }
                 }
                 var problems = AuditVerifier.verify(events)

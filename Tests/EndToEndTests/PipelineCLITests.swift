@@ -71,8 +71,8 @@ struct PipelineCLITests {
         let queue = try DatabaseQueue(path: store)
         try await queue.write { db in
             try db.execute(sql: """
-                UPDATE outbox SET value = CAST(replace(CAST(value AS TEXT), 'VP Engineering', 'Intern') AS BLOB)
-                WHERE topic = 'audit.events.v1' AND CAST(value AS TEXT) LIKE '%VP Engineering%'
+                UPDATE audit_log SET value = CAST(replace(CAST(value AS TEXT), 'VP Engineering', 'Intern') AS BLOB)
+                WHERE CAST(value AS TEXT) LIKE '%VP Engineering%'
                 """)
             #expect(db.changesCount == 1)
         }
@@ -80,6 +80,20 @@ struct PipelineCLITests {
         #expect(tampered.status == 4)
         #expect(tampered.stdout.contains("BROKEN \(id)"))
         #expect(tampered.stdout.contains("content was edited"))
+    }
+
+    @Test("the store keeps no delivered outbox rows; the audit log keeps every audit event of every chain")
+    func deliveredRowsArePruned() async throws {
+        let queue = try DatabaseQueue(path: store)
+        let (outbox, logged, chained) = try await queue.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT sum(seq) FROM audit_heads") ?? -1)
+        }
+        // The demo stops gracefully, so its relay delivered (and deleted) every row.
+        #expect(outbox == 0)
+        #expect(logged > 0)
+        #expect(logged == chained)
     }
 
     @Test("read-only commands on a missing store: one line, no file created")

@@ -198,4 +198,19 @@ import Testing
             #expect(decoded == state)
         }
     }
+
+    @Test func theHistoryRoundTripsThroughTheStoredBinaryForm() async throws {
+        await propertyCheck(count: 200, input: Self.eventSeeds) { seeds in
+            let state = engine.fold(RandomEvents.events(seeds))
+            let stored = PolicyStateCodec.encode(state)
+            #expect(stored.first == PolicyStateCodec.marker)
+            let decoded = try PolicyStateCodec.decode(stored)
+            #expect(decoded == state)
+            // Deterministic: the same history is always the same bytes.
+            #expect(PolicyStateCodec.encode(decoded) == stored)
+            // Blobs stored as JSON by earlier versions still read.
+            let legacy = try PolicyStateCodec.decode(try JSONEncoder().encode(state))
+            #expect(legacy == state)
+        }
+    }
 }

@@ -74,9 +74,7 @@ final class Harness: Sendable {
     /// The audit events of one record, in chain order.
     func audit(_ goldenID: String) throws -> [AuditEvent] {
         try store.read { reader in
-            try reader.outbox(topic: "audit.events.v1", key: Data(goldenID.utf8)).map {
-                try JSONDecoder().decode(AuditEvent.self, from: $0.message.value)
-            }
+            try reader.auditLog(of: goldenID).map { try JSONDecoder().decode(AuditEvent.self, from: $0.value) }
         }
     }
 }

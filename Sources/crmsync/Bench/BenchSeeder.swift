@@ -8,7 +8,7 @@ import Pipeline
 import Store
 
 /// Fills a fresh store with golden records through the real write stage (in this process, no
-/// Kafka), marks their outbox rows sent (they are history, not news), and records where the
+/// Kafka), treats their outbox rows as delivered (they are history, not news), and records where the
 /// store starts reading the source topics.
 struct BenchSeeder {
     let store: SQLiteStore
@@ -58,12 +58,12 @@ struct BenchSeeder {
         return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
     }
 
+    /// Does what the relay does once the broker has them: delivered rows leave the outbox.
     private func markOutboxSent() throws {
         while true {
             let ids = try store.read { try $0.unsentOutbox(limit: 10_000).map(\.id) }
             guard !ids.isEmpty else { return }
-            let now = Clock.system.now()
-            try store.write { try $0.markSent(ids, at: now) }
+            try store.write { try $0.deleteDelivered(ids) }
         }
     }
 
