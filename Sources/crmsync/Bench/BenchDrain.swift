@@ -22,25 +22,28 @@ struct BenchDrain {
     static let stallSeconds: UInt64 = 120
 
     func run(events: Int, workload: inout Workload) async throws -> Result {
-        var published: Int64 = 0
-        var firstProgress: (at: UInt64, consumed: Int64)?
+        // One message first: the clock starts once `crmsync run` has joined the group and
+        // committed it, so start-up is not counted, even when the rest fits in one batch.
+        try await cluster.send(workload.next().message)
+        var published: Int64 = 1
+        try await cluster.flush()
         var lastChange = (at: DispatchTime.now().uptimeNanoseconds, consumed: Int64(0))
+        while try consumedSoFar() < 1 {
+            try checkAlive(since: lastChange.at, consumed: 0, of: events)
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let start = (at: DispatchTime.now().uptimeNanoseconds, consumed: try consumedSoFar())
+        lastChange = start
         var lastReport = lastChange.at
         while true {
             let consumed = try consumedSoFar()
             let now = DispatchTime.now().uptimeNanoseconds
-            if consumed > 0, firstProgress == nil { firstProgress = (now, consumed) }
             if consumed != lastChange.consumed { lastChange = (now, consumed) }
             if consumed >= Int64(events) { break }
-            guard child.isRunning else {
-                throw CLIFailure.other("`crmsync run` stopped during the drain (\(label)); its log \(child.logPath) ends:\n\(child.logTail())")
-            }
-            if now - lastChange.at > Self.stallSeconds * 1_000_000_000 {
-                throw CLIFailure.other("no progress for \(Self.stallSeconds) s at \(consumed)/\(events) (\(label)); see \(child.logPath):\n\(child.logTail())")
-            }
+            try checkAlive(since: lastChange.at, consumed: consumed, of: events)
             if now - lastReport > 1_000_000_000 {
                 lastReport = now
-                let rate = firstProgress.map { now > $0.at ? Double(consumed - $0.consumed) / (Double(now - $0.at) / 1e9) : 0 } ?? 0
+                let rate = now > start.at ? Double(consumed - start.consumed) / (Double(now - start.at) / 1e9) : 0
                 let rss = child.samplePeakRSS() / 1_048_576
                 progress.line("\(label) drain: \(consumed)/\(events) consumed, \(Int(rate)) msg/s, backlog \(published - consumed), peak RSS \(rss) MB")
             }
@@ -57,9 +60,19 @@ struct BenchDrain {
         }
         try await cluster.flush()
         let end = DispatchTime.now().uptimeNanoseconds
-        guard let start = firstProgress, end > start.at else { return Result(events: events, throughput: 0) }
+        guard end > start.at else { return Result(events: events, throughput: 0) }
         let throughput = Double(Int64(events) - start.consumed) / (Double(end - start.at) / 1e9)
         return Result(events: events, throughput: throughput)
+    }
+
+    /// Fails when the child died or the store made no progress for ``stallSeconds``.
+    private func checkAlive(since lastChange: UInt64, consumed: Int64, of events: Int) throws {
+        guard child.isRunning else {
+            throw CLIFailure.other("`crmsync run` stopped during the drain (\(label)); its log \(child.logPath) ends:\n\(child.logTail())")
+        }
+        if DispatchTime.now().uptimeNanoseconds - lastChange > Self.stallSeconds * 1_000_000_000 {
+            throw CLIFailure.other("no progress for \(Self.stallSeconds) s at \(consumed)/\(events) (\(label)); see \(child.logPath):\n\(child.logTail())")
+        }
     }
 
     private func consumedSoFar() throws -> Int64 {
