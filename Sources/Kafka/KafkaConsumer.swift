@@ -432,9 +432,12 @@ public final class KafkaConsumer: Sendable {
     /// Returns early when the task is cancelled.
     public func keepPolling(for duration: Duration) async throws(KafkaError) {
         let deadline = ContinuousClock.now + duration
-        while ContinuousClock.now < deadline, !Task.isCancelled, !buffer.withLock({ $0.closed }) {
+        // At least one poll however short the wait (a jittered backoff can be ~0 ms): that poll
+        // is what keeps the member in its group between two blocking write attempts.
+        repeat {
+            guard !Task.isCancelled, !buffer.withLock({ $0.closed }) else { return }
             try await fetchBatch()
-        }
+        } while ContinuousClock.now < deadline
     }
 
     /// Polls librdkafka on the consumer's queue: waits up to the poll timeout for the first
