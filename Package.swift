@@ -115,7 +115,7 @@ let package = Package(
         // ceiling, latency percentiles, /proc memory, the report and its SVG chart.
         .target(
             name: "Bench",
-            dependencies: ["Kafka", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["CRMModel", "Kafka", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // The web console (review queue, records, health) as routes for the HTTP server:
         // sign-in, sessions, CSRF, mustache pages. Decisions go through Pipeline's resolveReview.

@@ -1,3 +1,4 @@
+import CRMModel
 import Kafka
 
 /// The JSON of each source shape the workload sends, with the event ids the normalize stage
@@ -166,22 +167,8 @@ struct WorkloadShapes: Sendable {
                         timestampMilliseconds: milliseconds)
     }
 
-    /// RFC 3339 in UTC with seconds, without Foundation (the generator runs on the hot side).
+    /// RFC 3339 in UTC, as crmsync itself writes it.
     static func rfc3339(_ milliseconds: Int64) -> String {
-        let seconds = milliseconds / 1_000
-        let days = seconds / 86_400
-        let secondOfDay = seconds % 86_400
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3_600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
+        Timestamp(epochMilliseconds: milliseconds).rfc3339
     }
 }

@@ -68,12 +68,4 @@ import Testing
             }
         }
     }
-
-    @Test func rfc3339MatchesFoundation() {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        for milliseconds: Int64 in [0, 951_782_400_000, 1_780_000_000_000, 4_102_444_799_000] {
-            #expect(WorkloadShapes.rfc3339(milliseconds) == formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1_000)))
-        }
-    }
 }

@@ -5,17 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if ! command -v promtool >/dev/null 2>&1; then
-    echo "==> installing missing system packages: prometheus (for promtool)" >&2
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null 2>&1 || { echo "error: need root (or sudo) to apt-get install prometheus" >&2; exit 1; }
-        SUDO="sudo"
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-fi
+command -v promtool >/dev/null 2>&1 || scripts/lib/apt-install.sh --no-recommends prometheus
 
 echo "==> promtool: alert rules, their tests, the Prometheus config" >&2
 promtool check rules ops/prometheus/alerts.yml
