@@ -22,7 +22,10 @@ struct Person: Sendable {
     var last: String { Self.lasts[(index / Self.firsts.count) % Self.lasts.count] }
     /// Seven people per company.
     var company: Int { index / 7 }
-    var domain: String { "co\(company).example-corp.com" }
+    /// A registrable domain per company: subdomains of one (`coN.example-corp.com`) would all
+    /// normalize to `example-corp.com` and make every namesake a colleague.
+    var domain: String { Self.domain(ofCompany: company) }
+    static func domain(ofCompany company: Int) -> String { "co\(company)-example.com" }
     /// One in five uses Gmail, the rest their company address; unique per person either way.
     var email: String {
         index % 5 == 0

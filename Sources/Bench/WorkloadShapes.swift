@@ -84,7 +84,7 @@ struct WorkloadShapes: Sendable {
     mutating func account(company: Int, topic: String) -> ProducerMessage {
         let id = "bench-account-\(sequence)"
         let external = "001B\(String(company, radix: 36))"
-        let json = #"{"event_id":"\#(id)","source":"crm","system":"salesforce","type":"account.upserted","occurred_at":"\#(Self.rfc3339(milliseconds))","entity":"account","external_id":"\#(external)","fields":{"company_name":"Company \#(company)","company_domain":"co\#(company).example-corp.com","industry":"Technology"}}"#
+        let json = #"{"event_id":"\#(id)","source":"crm","system":"salesforce","type":"account.upserted","occurred_at":"\#(Self.rfc3339(milliseconds))","entity":"account","external_id":"\#(external)","fields":{"company_name":"Company \#(company)","company_domain":"\#(Person.domain(ofCompany: company))","industry":"Technology"}}"#
         lastEventIDs = [id]
         return message(topic, key: external, json, format: "canonical")
     }

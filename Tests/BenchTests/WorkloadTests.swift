@@ -42,10 +42,29 @@ import Testing
         #expect(messages.filter { $0.kind == .redelivery }.allSatisfy { earlier.contains($0.message.value) })
     }
 
+    /// The normalize stage with the shipped tables.
+    static func stage() throws -> NormalizeStage {
+        let tables = try MappingTables.load(path: repositoryRoot.appendingPathComponent("config/picklists.yml").path)
+        let blocklist = try IdentifierBlocklist.load(path: repositoryRoot.appendingPathComponent("config/blocked-identifiers.yml").path)
+        return try NormalizeStage(defaultPhoneRegion: "US", mappingTables: tables, blocklist: blocklist)
+    }
+
+    /// Names repeat every 2,000 people; namesakes must not share a company domain after
+    /// normalization, or every create would be an identity conflict with all its namesakes.
+    @Test func namesakesWorkAtDifferentCompanies() throws {
+        let stage = try Self.stage()
+        func domain(_ person: Int) throws -> FieldValue? {
+            let message = Workload.seedMessage(person: person, topic: Self.topics.crm)
+            let events = try stage.normalize(RawEvent(topic: message.topic, value: message.value ?? [], source: .crm)).get()
+            return events.first?.event.fields["company_domain"]
+        }
+        #expect(try domain(3) != nil)
+        #expect(try domain(3) != domain(2_003))
+        #expect(try domain(3) == domain(4), "colleagues share their company's domain")
+    }
+
     @Test func everyMessageNormalizesAsExpected() throws {
-        let tables = try MappingTables.load(path: Self.repositoryRoot.appendingPathComponent("config/picklists.yml").path)
-        let blocklist = try IdentifierBlocklist.load(path: Self.repositoryRoot.appendingPathComponent("config/blocked-identifiers.yml").path)
-        let stage = try NormalizeStage(defaultPhoneRegion: "US", mappingTables: tables, blocklist: blocklist)
+        let stage = try Self.stage()
         let sources: [String: Source] = [Self.topics.crm: .crm, Self.topics.map: .map, Self.topics.billing: .billing, Self.topics.product: .product]
         let seeds = (0..<50).map { WorkloadMessage(message: Workload.seedMessage(person: $0, topic: Self.topics.crm), kind: .create, eventIDs: []) }
         for generated in Self.generate(3_000, existing: 50) + seeds {
