@@ -122,9 +122,11 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "CRMModel", "Store", "Pipeline", "Dedup", "Audit", "Ownership", "DeadLetters", "CrmsyncConfig",
+                "CRMModel", "Store", "Pipeline", "Dedup", "Audit", "Ownership", "DeadLetters", "Kafka", "CrmsyncConfig", "HTTPServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // EmbeddedChannel: ConsolePages drives the real routes without a socket (tests, `console bench`).
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -150,6 +152,8 @@ let package = Package(
                 "HTTPServer",
                 "Bench",
                 "Console",
+                // `console bench` fills its store with bulk SQL copies (Store's own package).
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -196,7 +200,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "CRMModel", "Store", "Dedup"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "CRMModel", "Store", "Dedup", "Pipeline", "CrmsyncConfig", "DeadLetters", "Kafka",
+                                                       "Normalize", "Normalizers", "Ownership", "Audit",
+                                                       .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "CRMModel", .product(name: "GRDB", package: "GRDB.swift")]

@@ -4,7 +4,8 @@
 Run by Tests/EndToEndTests/ConsoleEndToEndTests.swift (which starts the broker and crmsync, seeds three
 review requests, and checks the store afterwards) when CRMSYNC_CONSOLE_BROWSER=1. Signs in as the
 reviewer, walks every page (one screenshot each), approves `--review` through the form, checks that
-a `<script>` in a deal name is shown as text, and that the viewer gets no decision form.
+a `<script>` in a deal name is shown as text, that the viewer gets no decision form, and follows the
+health page's dead-letter class to a letter's escaped bytes.
 Exits non-zero on the first failed check.
 """
 import argparse
@@ -97,7 +98,19 @@ def main():
 
         driver.get(args.base + "/console/health")
         check(driver.find_element(By.ID, "sources").is_displayed(), "the health page lists the sources")
+        check(driver.find_element(By.ID, "windows").is_displayed(), "the health page has the hour and day windows")
+        check(driver.find_element(By.ID, "lag").is_displayed(), "the health page shows the consumer lag per partition")
         shot("07-health")
+
+        driver.find_element(By.CSS_SELECTOR, "#dlq a.open").click()
+        check(wait_for("letters").is_displayed(), "a class's dead letters are listed")
+        shot("08-dead-letters")
+        driver.find_element(By.CSS_SELECTOR, "#letters a.open").click()
+        value = wait_for("value").text
+        check("{not json <b>" in value, f"the letter's original bytes are shown as text ({value!r})")
+        check(not driver.find_elements(By.XPATH, "//pre[@id='value']//b"), "no markup from the letter was rendered")
+        check(driver.find_element(By.ID, "reason").text != "", "the letter says why it failed")
+        shot("09-dead-letter")
 
     finally:
         driver.quit()

@@ -1,7 +1,9 @@
 import CRMModel
 import CrmsyncConfig
 import Dedup
+import DeadLetters
 import Foundation
+import HTTPServer
 import Hummingbird
 import Logging
 import Mustache
@@ -16,6 +18,8 @@ public struct ConsoleRoutes: Sendable {
     /// Decides a review request exactly as `crmsync review approve|reject` does
     /// (``WriteStage/resolveReview(id:decision:actor:comment:)``).
     public typealias Decide = @Sendable (_ id: String, _ decision: ReviewDecision, _ actor: String, _ comment: String?) throws -> ReviewResolutionResult
+    /// The consumer's lag per assigned partition (what `crmsync_consumer_lag` exports); nil when unknown.
+    public typealias LagReader = @Sendable () async -> [PartitionLag]?
 
     let settings: ConsoleSettings
     let store: SQLiteStore
@@ -25,13 +29,19 @@ public struct ConsoleRoutes: Sendable {
     let templates: MustacheLibrary
     let logger: Logger
     let now: @Sendable () -> Timestamp
+    let deadLetters: (any DeadLetterBrowser)?
+    let consumerLag: LagReader?
+    let throttle: SignInThrottle
 
     static let sessionCookie = "crmsync_session"
     static let signinCookie = "crmsync_signin"
     static let pageSize = 25
 
+    /// `deadLetters` reads the DLQ for the dead-letter pages (nil: the pages say they cannot);
+    /// `consumerLag` gives the health page its lag table (nil: not shown).
     public init(settings: ConsoleSettings, store: SQLiteStore, auditTopic: String, dlqTopic: String,
-                logger: Logger, now: @escaping @Sendable () -> Timestamp, decide: @escaping Decide) throws {
+                logger: Logger, now: @escaping @Sendable () -> Timestamp, deadLetters: (any DeadLetterBrowser)? = nil,
+                consumerLag: LagReader? = nil, throttle: SignInThrottle = SignInThrottle(), decide: @escaping Decide) throws {
         self.settings = settings
         self.store = store
         self.topics = (auditTopic, dlqTopic)
@@ -40,15 +50,18 @@ public struct ConsoleRoutes: Sendable {
         self.templates = try Templates.library()
         self.logger = logger
         self.now = now
+        self.deadLetters = deadLetters
+        self.consumerLag = consumerLag
+        self.throttle = throttle
     }
 
-    public func addRoutes(to router: Router<BasicRequestContext>) {
+    public func addRoutes(to router: Router<OperationsRequestContext>) {
         router.get("/console") { _, _ in Response.redirect(to: "/console/reviews", type: .found) }
         router.get("/console/static/console.css") { _, _ in
             Self.respond(.ok, contentType: "text/css; charset=utf-8", Stylesheet.css, cache: "max-age=3600")
         }
         router.get("/console/signin") { request, _ in await signinPage(request) }
-        router.post("/console/signin") { request, _ in try await signIn(request) }
+        router.post("/console/signin") { request, context in try await signIn(request, address: context.remoteAddress?.ipAddress) }
         router.post("/console/signout") { request, _ in try await signOut(request) }
         router.get("/console/reviews") { request, _ in try await signedIn(request) { try queuePage(request, $0) } }
         router.get("/console/reviews/:id") { request, context in
@@ -59,7 +72,19 @@ public struct ConsoleRoutes: Sendable {
             try await decideReview(request, id: context.parameters.get("id") ?? "")
         }
         router.get("/console/records") { request, _ in try await signedIn(request) { try recordPage(request, $0) } }
-        router.get("/console/health") { request, _ in try await signedIn(request) { try healthPage($0) } }
+        router.get("/console/health") { request, _ in
+            guard let session = await session(of: request) else { return Response.redirect(to: "/console/signin", type: .found) }
+            return try await healthPage(session)
+        }
+        router.get("/console/dead-letters") { request, _ in
+            guard let session = await session(of: request) else { return Response.redirect(to: "/console/signin", type: .found) }
+            return try await deadLetterList(request, session)
+        }
+        router.get("/console/dead-letters/:partition/:offset") { request, context in
+            guard let session = await session(of: request) else { return Response.redirect(to: "/console/signin", type: .found) }
+            let position = LetterPosition(parsing: "\(context.parameters.get("partition") ?? ""):\(context.parameters.get("offset") ?? "")")
+            return try await deadLetterPage(position, session)
+        }
     }
 
     // MARK: Pages
@@ -120,12 +145,13 @@ public struct ConsoleRoutes: Sendable {
         context["query"] = query
         guard !query.trimmingCharacters(in: .whitespaces).isEmpty else { return render("record", context) }
         let auditPage = request.uri.queryParameters.get("audit_page").flatMap(Int.init) ?? 0
+        let absorbed = request.uri.queryParameters.get("absorbed") == "1"
         let topic = topics.audit
         let found = try store.read { reader -> Result<[String: Any], RecordViews.LookupFailure> in
             switch try RecordViews.find(query, reader: reader) {
             case .failure(let failure): return .failure(failure)
             case .success(let id):
-                guard let record = try RecordViews.record(requested: id, reader: reader, auditTopic: topic, auditPage: auditPage) else {
+                guard let record = try RecordViews.record(requested: id, reader: reader, auditTopic: topic, auditPage: auditPage, absorbed: absorbed) else {
                     return .failure(RecordViews.LookupFailure(message: "Record \(id) no longer exists (purged)."))
                 }
                 return .success(record)
@@ -138,11 +164,12 @@ public struct ConsoleRoutes: Sendable {
         return render("record", context)
     }
 
-    private func healthPage(_ session: ConsoleSession) throws -> Response {
+    private func healthPage(_ session: ConsoleSession) async throws -> Response {
         var context = base(session, title: "Health", nav: "navHealth")
         let snapshot = try store.operationsSnapshot()
-        let dlq = topics.dlq, now = self.now()
-        context.merge(try store.read { try HealthViews.health(reader: $0, snapshot: snapshot, dlqTopic: dlq, now: now) }) { $1 }
+        let lag = await consumerLag?()
+        let now = self.now()
+        context.merge(try store.read { try HealthViews.health(reader: $0, snapshot: snapshot, lag: lag, now: now) }) { $1 }
         return render("health", context)
     }
 
@@ -185,19 +212,31 @@ public struct ConsoleRoutes: Sendable {
         return response
     }
 
-    private func signIn(_ request: Request) async throws -> Response {
+    private func signIn(_ request: Request, address: String?) async throws -> Response {
         let form = try await Self.form(request)
         guard let expected = request.cookies[Self.signinCookie]?.value, form["csrf"] == expected else {
             return Self.respond(.forbidden, contentType: "text/plain; charset=utf-8", "missing or wrong CSRF token")
         }
         let name = form["name"] ?? ""
+        // Checked before the password, so a blocked guess costs no hashing and says nothing.
+        let keys: [SignInThrottle.Key] = [.user(name)] + (address.map { [.address($0)] } ?? [])
+        if let wait = await throttle.retryAfter(keys) {
+            logger.notice("console: sign-in refused, too many failures (\(name.count) character name, address \(address ?? "?"))")
+            let minutes = max(1, (wait + 59) / 60)
+            var response = signinForm(status: .tooManyRequests,
+                                      error: "Too many failed sign-ins for this user name or from this address. Try again in \(minutes) minute\(minutes == 1 ? "" : "s").")
+            response.headers[.retryAfter] = String(wait)
+            return response
+        }
         // Hash even for an unknown name, so timing does not tell which names exist.
         let user = settings.users[name]
         let matches = PasswordHash.verify(password: form["password"] ?? "", against: user?.passwordHash ?? Self.decoyHash)
         guard let user, matches else {
+            await throttle.fail(keys)
             logger.notice("console: failed sign-in for \(name.count) character name")
             return signinForm(status: .unauthorized, error: "Wrong user name or password.")
         }
+        await throttle.succeed(user: name)
         let session = await sessions.start(user: user)
         var response = Response.redirect(to: "/console/reviews", type: .normal)
         response.setCookie(cookie(Self.sessionCookie, session.token, maxAge: settings.sessionMinutes * 60))
@@ -221,7 +260,7 @@ public struct ConsoleRoutes: Sendable {
 
     // MARK: Plumbing
 
-    private func session(of request: Request) async -> ConsoleSession? {
+    func session(of request: Request) async -> ConsoleSession? {
         guard let token = request.cookies[Self.sessionCookie]?.value, !token.isEmpty else { return nil }
         return await sessions.session(token: token)
     }
@@ -235,16 +274,16 @@ public struct ConsoleRoutes: Sendable {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/console", secure: settings.secureCookie, httpOnly: true, sameSite: .strict)
     }
 
-    private func base(_ session: ConsoleSession, title: String, nav: String) -> [String: Any] {
+    func base(_ session: ConsoleSession, title: String, nav: String) -> [String: Any] {
         ["title": title, "signedIn": true, "userName": session.user, "roleName": session.role.rawValue, "csrf": session.csrf, nav: true]
     }
 
-    private func render(_ template: String, _ context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+    func render(_ template: String, _ context: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
         let html = templates.render(context, withTemplate: template) ?? "template \(template) missing"
         return Self.respond(status, contentType: "text/html; charset=utf-8", html, cache: "no-store")
     }
 
-    private func message(_ session: ConsoleSession, status: HTTPResponse.Status, heading: String, text: String) -> Response {
+    func message(_ session: ConsoleSession, status: HTTPResponse.Status, heading: String, text: String) -> Response {
         var context = base(session, title: heading, nav: "navReviews")
         context["heading"] = heading
         context["text"] = text

@@ -33,8 +33,11 @@ enum RecordViews {
     struct LookupFailure: Error { var message: String }
 
     /// The record's page context; `auditPage` 0 is the newest entries.
-    static func record(requested: GoldenID, reader: any StoreReader, auditTopic: String, auditPage: Int) throws -> [String: Any]? {
-        guard let record = try reader.liveRecord(requested) else { return nil }
+    /// `absorbed`: show the record `requested` names as it was when a merge absorbed it (its
+    /// tombstone keeps the fields it had), not the survivor it now points at.
+    static func record(requested: GoldenID, reader: any StoreReader, auditTopic: String, auditPage: Int, absorbed: Bool = false) throws -> [String: Any]? {
+        let found = absorbed ? try reader.record(requested) : try reader.liveRecord(requested)
+        guard let record = found else { return nil }
         let externalIDs = try reader.externalIDs(of: record.id)
         let merges = try reader.merges(involving: record.id)
         let reviews = try reader.openReviewRequests(goldenID: record.id)
@@ -67,6 +70,7 @@ enum RecordViews {
             "externalIDs": externalIDs.keys.sorted().map { ["system": $0, "ids": externalIDs[$0, default: []].joined(separator: ", ")] },
             "merges": merges.map { merge -> [String: Any] in
                 ["at": merge.mergedAt.rfc3339, "survivor": merge.survivorID, "absorbed": merge.absorbedID, "reason": merge.reason,
+                 "absorbedLink": "/console/records?q=\(merge.absorbedID)&absorbed=1",
                  "ids": merge.absorbedExternalIDs.keys.sorted().map { "\($0): \(merge.absorbedExternalIDs[$0, default: []].joined(separator: ", "))" }.joined(separator: "; ")]
             },
             "hasMerges": !merges.isEmpty,
@@ -84,8 +88,12 @@ enum RecordViews {
                  "rejected": event.rejected.map { ["field": $0.field, "value": Formatting.value($0.value), "rule": $0.rule] }]
             },
         ]
+        let keptOut = KeptOutValues.rows(newestFirst, record: record)
+        context["keptOut"] = keptOut.rows
+        context["hasKeptOut"] = !keptOut.rows.isEmpty
+        context["keptOutSummary"] = keptOut.summary
         if newestFirst.count > (page + 1) * auditPageSize {
-            context["auditOlder"] = "/console/records?q=\(record.id)&audit_page=\(page + 1)"
+            context["auditOlder"] = "/console/records?q=\(record.id)\(absorbed ? "&absorbed=1" : "")&audit_page=\(page + 1)"
         }
         if let deleted = record.deletedAt {
             context["stateBadge"] = "deleted \(deleted.rfc3339)"
@@ -95,6 +103,11 @@ enum RecordViews {
             context["stateClass"] = "ok"
         }
         if requested != record.id { context["requestedOther"] = "\(requested) was merged into this record" }
+        if let survivor = record.mergedInto {
+            context["stateBadge"] = "absorbed"
+            context["stateClass"] = "warn"
+            context["absorbedInto"] = survivor
+        }
         return context
     }
 }

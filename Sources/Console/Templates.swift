@@ -6,7 +6,8 @@ enum Templates {
     static func library() throws -> MustacheLibrary {
         var library = MustacheLibrary()
         for (name, text) in [("header", header), ("footer", footer), ("signin", signin), ("queue", queue),
-                             ("request", request), ("record", record), ("health", health), ("message", message)] {
+                             ("request", request), ("record", record), ("health", health), ("message", message),
+                             ("deadLetters", deadLetters), ("deadLetter", deadLetter)] {
             try library.register(text, named: name)
         }
         return library
@@ -151,6 +152,7 @@ enum Templates {
     <div class="card">
       <h2 style="margin-top:0"><span class="badge">{{entity}}</span> <span class="mono" id="record-id">{{id}}</span> {{#stateBadge}}<span class="badge {{stateClass}}">{{stateBadge}}</span>{{/stateBadge}}</h2>
       <p class="sub">version {{version}} · created {{createdAt}} · updated {{updatedAt}}{{#requestedOther}} · {{requestedOther}}{{/requestedOther}}</p>
+      {{#absorbedInto}}<p class="flash" id="absorbed-note">This record was absorbed by a merge: these are its values as they were then. It now lives on as <a class="mono" href="/console/records?q={{absorbedInto}}">{{absorbedInto}}</a>.</p>{{/absorbedInto}}
       <table id="fields">
         <tr><th>Field</th><th>Value</th><th>Set by</th><th>Rule</th><th>Event</th></tr>
         {{#fields}}<tr><td class="field">{{name}}</td><td>{{value}}</td><td>{{owner}}</td><td>{{rule}}</td><td><span class="mono">{{eventID}}</span><span class="prov">{{occurredAt}}</span></td></tr>{{/fields}}
@@ -165,8 +167,13 @@ enum Templates {
       {{#externalIDs}}<tr><td>{{system}}</td><td class="mono">{{ids}}</td></tr>{{/externalIDs}}</table></div>
     <h2>Merges</h2>
     <div class="card" style="padding:0">{{#hasMerges}}<table><tr><th>When</th><th>Survivor</th><th>Absorbed</th><th>Why</th><th>Absorbed ids</th></tr>
-      {{#merges}}<tr><td>{{at}}</td><td><a class="mono" href="/console/records?q={{survivor}}">{{survivor}}</a></td><td class="mono">{{absorbed}}</td><td>{{reason}}</td><td class="mono">{{ids}}</td></tr>{{/merges}}</table>{{/hasMerges}}
+      {{#merges}}<tr><td>{{at}}</td><td><a class="mono" href="/console/records?q={{survivor}}">{{survivor}}</a></td><td><a class="mono" href="{{absorbedLink}}">{{absorbed}}</a></td><td>{{reason}}</td><td class="mono">{{ids}}</td></tr>{{/merges}}</table>{{/hasMerges}}
       {{^hasMerges}}<div class="empty">Never merged.</div>{{/hasMerges}}</div>
+    <h2>Values kept out</h2>
+    <p class="sub">Values an event offered that the ownership policy refused, and why. {{keptOutSummary}}</p>
+    <div class="card" style="padding:0">{{#hasKeptOut}}<table id="kept-out"><tr><th>Field</th><th>Offered value</th><th>Offered by</th><th>Why not</th><th>When</th></tr>
+      {{#keptOut}}<tr><td class="field">{{field}}</td><td>{{value}}</td><td>{{offeredBy}}<span class="prov mono">{{eventID}}</span></td><td>{{why}}</td><td>{{at}}</td></tr>{{/keptOut}}</table>{{/hasKeptOut}}
+      {{^hasKeptOut}}<div class="empty">Every value offered was taken.</div>{{/hasKeptOut}}</div>
     {{#hasReviews}}<h2>Open review requests</h2><div class="card"><ul>{{#reviews}}<li><a href="/console/reviews/{{id}}">{{id}}</a> {{kind}} · {{reason}}</li>{{/reviews}}</ul></div>{{/hasReviews}}
     <h2>Audit timeline <span class="badge {{chainClass}}" id="chain">{{chainState}}</span></h2>
     <p class="sub">{{auditSummary}}</p>
@@ -180,31 +187,4 @@ enum Templates {
     {{> footer}}
     """#
 
-    static let health = #"""
-    {{> header}}
-    <h1>Sync health</h1>
-    <p class="sub">The store's own numbers: the same as <span class="mono">crmsync stats</span> and <span class="mono">/metrics</span>. Failure line: 1% of a source's events dead-lettered.</p>
-    <div class="grid">
-      <div class="stat"><b>{{openReviews}}</b><span>open review requests</span></div>
-      <div class="stat"><b>{{outboxUnsent}}</b><span>outputs waiting to be published · {{oldestUnsent}}</span></div>
-      <div class="stat"><b>{{parked}}</b><span>outputs parked as undeliverable</span></div>
-      <div class="stat"><b>{{alarmTotal}}</b><span>alarms raised</span></div>
-    </div>
-    <h2>Sources</h2>
-    <div class="card" style="padding:0"><table id="sources"><tr><th>Source</th><th>Applied</th><th>Duplicate</th><th>Review</th><th>Dead-lettered</th><th>Failure ratio</th><th>Last applied</th></tr>
-      {{#sources}}<tr><td class="field">{{name}}</td><td>{{applied}}</td><td>{{duplicate}}</td><td>{{review}}</td><td>{{deadLettered}}</td>
-        <td><span class="badge {{ratioClass}}">{{ratio}}</span></td><td>{{lastApplied}}</td></tr>{{/sources}}
-      {{^sources}}<tr><td colspan="7" class="empty">No events yet.</td></tr>{{/sources}}
-    </table></div>
-    <h2>Dead letters by class</h2>
-    <div class="card" style="padding:0">{{#hasDLQ}}<table><tr><th>Class</th><th>Count</th><th>Newest</th></tr>
-      {{#dlq}}<tr><td class="mono">{{errorClass}}</td><td>{{count}}</td><td>{{newest}}</td></tr>{{/dlq}}</table>
-      <p class="muted" style="padding:0 12px">Details: <span class="mono">crmsync dlq list</span> and <span class="mono">crmsync dlq show</span>.</p>{{/hasDLQ}}
-      {{^hasDLQ}}<div class="empty">No dead letters.</div>{{/hasDLQ}}</div>
-    <h2>Alarms</h2>
-    <div class="card" style="padding:0">{{#hasAlarms}}<table><tr><th>When</th><th>Kind</th><th>Where</th><th>Detail</th></tr>
-      {{#alarms}}<tr><td>{{at}}</td><td><span class="badge bad">{{kind}}</span></td><td class="mono">{{where}}</td><td>{{detail}}</td></tr>{{/alarms}}</table>{{/hasAlarms}}
-      {{^hasAlarms}}<div class="empty">No alarms.</div>{{/hasAlarms}}</div>
-    {{> footer}}
-    """#
 }

@@ -13,7 +13,7 @@ public struct MetricsRoutes: RouteContributor {
         self.gauges = gauges
     }
 
-    public func addRoutes(to router: Router<BasicRequestContext>) {
+    public func addRoutes(to router: Router<OperationsRequestContext>) {
         let metrics = self.metrics
         let gauges = self.gauges
         router.get("/metrics") { _, _ -> Response in
@@ -34,7 +34,7 @@ public struct HealthRoutes: RouteContributor {
         self.readiness = readiness
     }
 
-    public func addRoutes(to router: Router<BasicRequestContext>) {
+    public func addRoutes(to router: Router<OperationsRequestContext>) {
         let readiness = self.readiness
         router.get("/healthz") { _, _ -> Response in
             Self.json(.ok, ["status": "alive"])

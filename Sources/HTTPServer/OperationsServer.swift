@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// Adds a concern's routes to the shared server (`/metrics` and the probes now; the web console
 /// mounts its own the same way).
 public protocol RouteContributor: Sendable {
-    func addRoutes(to router: Router<BasicRequestContext>)
+    func addRoutes(to router: Router<OperationsRequestContext>)
 }
 
 /// `--http-addr`'s server as a lifecycle service. Listens on `host:port` (port 0: any free
@@ -28,7 +28,7 @@ public struct OperationsServer: Service {
     }
 
     public func run() async throws {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: OperationsRequestContext.self)
         for contributor in contributors { contributor.addRoutes(to: router) }
         let logger = self.logger
         let onListening = self.onListening

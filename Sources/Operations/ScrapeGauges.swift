@@ -50,13 +50,9 @@ public struct ScrapeGauges: Sendable {
         } catch {
             metrics.set(Name.storeReadable, to: 0)
         }
-        if let processor {
-            let probe = await processor.probe()
-            if let stored = try? processor.storedOffsets(for: Array(probe.logEnds.keys)) {
-                for (partition, end) in probe.logEnds {
-                    let lag = max(0, end - (stored[partition] ?? 0))
-                    metrics.set(Name.consumerLag, [("topic", partition.topic), ("partition", String(partition.partition))], to: Double(lag))
-                }
+        if let processor, let lags = await processor.consumerLag() {
+            for (partition, lag) in lags {
+                metrics.set(Name.consumerLag, [("topic", partition.topic), ("partition", String(partition.partition))], to: Double(lag))
             }
         }
         if let readiness {

@@ -1,3 +1,5 @@
+import Store
+
 /// What one batch did, in the terms operators count (metrics): filled by the write stage where
 /// it decides each outcome, returned with the batch (``BatchResult/summary``), never persisted.
 public struct BatchSummary: Sendable, Hashable {
@@ -61,6 +63,12 @@ public struct BatchSummary: Sendable, Hashable {
         rejections.merge(other.rejections, uniquingKeysWith: +)
         merges += other.merges
         appliedLatencies += other.appliedLatencies
+    }
+
+    /// ``events`` in the store's terms, for its hour buckets (``StoreTransaction/countEvents(_:at:)``).
+    var storeEventCounts: [EventCountKey: Int] {
+        Dictionary(events.map { (EventCountKey(source: $0.key.source, system: $0.key.system, outcome: $0.key.outcome), $0.value) },
+                   uniquingKeysWith: +)
     }
 
     mutating func count(_ outcome: String, source: String, system: String?) {

@@ -31,4 +31,13 @@ extension Processor {
     public func storedOffsets(for partitions: [TopicPartition]) throws -> [TopicPartition: Int64] {
         try writerForProbe.storedOffsets(for: partitions)
     }
+
+    /// Messages on the brokers not yet processed, per assigned partition: the log end minus the
+    /// store's next offset (0 at least). `crmsync_consumer_lag` and the console's health page
+    /// both read this. Empty before the first fetch; nil when the store cannot be read.
+    public func consumerLag() async -> [TopicPartition: Int64]? {
+        let probe = await probe()
+        guard let stored = try? storedOffsets(for: Array(probe.logEnds.keys)) else { return nil }
+        return Dictionary(uniqueKeysWithValues: probe.logEnds.map { ($0.key, max(0, $0.value - (stored[$0.key] ?? 0))) })
+    }
 }

@@ -15,11 +15,22 @@ public final class SQLiteStore: GoldenStore {
 
     /// Opens the store at `path` for reading and writing, creating the file if needed, and
     /// applies pending migrations.
-    public init(path: String) throws(StoreError) {
+    ///
+    /// - Parameter observingStatements: called with the SQL text (placeholders unexpanded) of
+    ///   every statement any of the store's connections runs, for tests that check query plans.
+    public init(path: String, observingStatements observer: (@Sendable (String) -> Void)? = nil) throws(StoreError) {
         self.path = path
         self.isReadOnly = false
         do {
-            pool = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false))
+            var configuration = Self.configuration(readOnly: false)
+            if let observer {
+                configuration.prepareDatabase { db in
+                    db.trace(options: .statement) { event in
+                        if case .statement(let statement) = event { observer(statement.sql) }
+                    }
+                }
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
             try Schema.migrator.migrate(pool)
         } catch {
             throw Self.wrap(error, "cannot open the store at \(path)")

@@ -229,6 +229,7 @@ enum Schema {
                 """)
         }
         registerDeadLetterCounterMigration(&migrator)
+        registerHourlyEventCountMigration(&migrator)
         return migrator
     }
 }

@@ -69,6 +69,9 @@ public protocol StoreReader: IdentityLookup {
     func outcomeCounts() throws -> [OutcomeCount]
     /// Dead letters written per error class, most first.
     func deadLetterCounts() throws -> [DeadLetterCount]
+    /// Events processed from the hour bucket starting at `hour` (epoch ms, see
+    /// ``HourBucket/start(of:)``) on, by source, system and outcome.
+    func eventCounts(sinceHour hour: Int64) throws -> [EventWindowCount]
     /// Live (not merged away) records soft-deleted before `time` (event time) whose last change
     /// was also written before `time` (wall clock: a late-arriving old delete still gets its full
     /// grace period), by deletion time then id, after the cursor `after` (the last record of the
@@ -124,6 +127,8 @@ public protocol StoreTransaction: StoreReader {
     func countOutcome(_ outcome: EventOutcome, source: String, count: Int, at time: Timestamp) throws
     /// Counts the dead letters a batch wrote, by error class; `time` is when.
     func countDeadLetters(_ byClass: [String: Int], at time: Timestamp) throws
+    /// Adds a batch's events by source, system and outcome to the hour bucket of `time`.
+    func countEvents(_ counts: [EventCountKey: Int], at time: Timestamp) throws
     /// Opens a review request; false when one with this id exists already.
     @discardableResult
     func openReviewRequest(_ request: ReviewRequest) throws -> Bool

@@ -7,7 +7,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "console",
         abstract: "Web console helpers (the console itself is served by `crmsync run --http-addr`).",
-        subcommands: [HashPassword.self]
+        subcommands: [HashPassword.self, ConsoleBenchCommand.self]
     )
 
     struct HashPassword: AsyncParsableCommand {

@@ -75,7 +75,7 @@ struct RunCommand: AsyncParsableCommand {
             let stopping = OnceFlag()
             if let address = configuration.httpAddress {
                 // The web console mounts next to /metrics and the probes (when console.users is set).
-                let console: [any RouteContributor] = try ConsoleWiring.routes(configuration, store: wiring.store, logger: logger).map { [$0] } ?? []
+                let console: [any RouteContributor] = try ConsoleWiring.routes(configuration, wiring: wiring, logger: logger).map { [$0] } ?? []
                 let server = OperationsServer(host: address.host, port: address.port,
                                               contributors: OperationsWiring.routes(wiring, metrics: metrics, stopping: stopping) + console, logger: logger)
                 services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))

@@ -75,6 +75,21 @@ struct ConsoleEndToEndTests {
         #expect(record.status == 200 && record.body.contains("hash chain verified") && record.body.contains("review resolved"))
         let health = try await client.get("/console/health")
         #expect(health.status == 200 && health.body.contains("billing"))
+        // Hour buckets by source and system, the consumer's lag per partition (the processor's,
+        // as /metrics exports it), and the poison message's class linked to its letters.
+        #expect(health.body.contains("<td class=\"field\">billing</td><td>salesforce</td>"))
+        #expect(health.body.contains("id=\"lag\"") && health.body.contains("<td class=\"mono\">crm.events.v1</td>"))
+        #expect(health.body.contains("href=\"/console/dead-letters?class=malformed-json\""))
+        // The letter itself is read off the DLQ once the relay has published it.
+        var letters = try await client.get("/console/dead-letters?class=malformed-json")
+        for _ in 0..<50 where !letters.body.contains("/console/dead-letters/") {
+            try await Task.sleep(for: .milliseconds(200))
+            letters = try await client.get("/console/dead-letters?class=malformed-json")
+        }
+        let letterLink = try #require(letters.body.firstMatch(of: /href="(\/console\/dead-letters\/\d+\/\d+)"/).map { String($0.1) })
+        let letter = try await client.get(letterLink)
+        #expect(letter.status == 200 && letter.body.contains("{not json &lt;b&gt;") && letter.body.contains("crmsync.error.class"))
+        #expect(letter.body.contains("crm.events.v1["), "the original topic, partition and offset")
 
         // A viewer sees the request but cannot decide it.
         let viewer = ConsoleClient(base: console.base)
@@ -92,6 +107,13 @@ struct ConsoleEndToEndTests {
         #expect(try await replay.get("/console/reviews").status == 302)
 
         try await console.runBrowserTest(third: third)
+
+        // Failed sign-ins are limited per address too (the real server's peer address): the
+        // wrong password above was one; four more under another name, then even vic is refused.
+        let guesser = ConsoleClient(base: console.base)
+        for _ in 0..<4 { #expect(try await guesser.signIn("mallory", "guess").status == 401) }
+        let limited = try await guesser.signIn("vic", "vic-pass-1")
+        #expect(limited.status == 429 && limited.body.contains("Too many failed sign-ins"))
 
         // review.requests.v1 announces each decision with its reviewer and comment, as the CLI's would
         // (a graceful stop drains the outbox).

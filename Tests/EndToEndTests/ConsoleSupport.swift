@@ -172,6 +172,9 @@ final class ConsoleUnderTest: @unchecked Sendable {
             at: "2026-11-02T09:50:00Z", externalID: "h-9",
             fields: #"{"first_name":"Ana","last_name":"Ruiz","company_domain":"acme.io","job_title":"Chief Financial Officer"}"#))])
         try await waitUntilProcessed(8)
+        // A poison message for the dead-letter pages (the <b> must come back as text).
+        try await publish([("crm.events.v1", "poison", "{not json <b>")])
+        try await waitUntilProcessed(9)
     }
 
     private func publish(_ messages: [(topic: String, key: String, json: String)]) async throws {
