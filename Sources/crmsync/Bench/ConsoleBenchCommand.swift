@@ -75,7 +75,7 @@ struct ConsoleBenchCommand: AsyncParsableCommand {
             progress.line("console bench: \(filled) live records (\(templates) through the write stage) in \(Int(fillSeconds)) s")
 
             let report = try await measure(store: store, configuration: configuration, logger: logger, records: filled, fillSeconds: fillSeconds)
-            let data = try JSONEncoder.pretty.encode(report)
+            let data = try Self.encoder.encode(report)
             try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
             try data.write(to: URL(fileURLWithPath: outputDir).appendingPathComponent("console-bench.json"))
             if json {
@@ -110,10 +110,11 @@ struct ConsoleBenchReport: Codable {
     var pages: [Page]
 }
 
-extension JSONEncoder {
-    static var pretty: JSONEncoder {
+extension ConsoleBenchCommand {
+    static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         return encoder
     }
 }

@@ -21,29 +21,42 @@ enum ConsoleBenchFill {
         for copy in 1...copies {
             try store.writeRaw { db in
                 let tag = "-c\(copy)", prefix = "c\(copy)x"
+                // One statement at a time: GRDB hands a multi-statement string its arguments in order.
                 try db.execute(sql: """
                     INSERT INTO records (id, entity, version, fields, provenance, consent, policy_state, deleted_at, merged_into, created_at, updated_at)
-                    SELECT r.id || ?1, r.entity, r.version, replace(r.fields, '"email":"', '"email":"' || ?2), r.provenance, r.consent, r.policy_state,
-                           r.deleted_at, CASE WHEN r.merged_into IS NULL THEN NULL ELSE r.merged_into || ?1 END, r.created_at, r.updated_at
-                    FROM records r JOIN template_ids t ON t.id = r.id;
+                    SELECT r.id || ?, r.entity, r.version, replace(r.fields, '"email":"', '"email":"' || ?), r.provenance, r.consent, r.policy_state,
+                    r.deleted_at, CASE WHEN r.merged_into IS NULL THEN NULL ELSE r.merged_into || ? END, r.created_at, r.updated_at
+                    FROM records r JOIN template_ids t ON t.id = r.id
+                    """, arguments: [tag, prefix, tag])
+                try db.execute(sql: """
                     INSERT INTO crosswalk (entity, system, external_id, golden_id, event_id, linked_at)
-                    SELECT c.entity, c.system, c.external_id || ?1, c.golden_id || ?1, c.event_id, c.linked_at
-                    FROM crosswalk c JOIN template_ids t ON t.id = c.golden_id;
+                    SELECT c.entity, c.system, c.external_id || ?, c.golden_id || ?, c.event_id, c.linked_at
+                    FROM crosswalk c JOIN template_ids t ON t.id = c.golden_id
+                    """, arguments: [tag, tag])
+                try db.execute(sql: """
                     INSERT INTO identifiers (entity, kind, value, golden_id)
-                    SELECT i.entity, i.kind, CASE WHEN i.kind = 'email' THEN ?2 || i.value ELSE i.value || ?1 END, i.golden_id || ?1
-                    FROM identifiers i JOIN template_ids t ON t.id = i.golden_id;
+                    SELECT i.entity, i.kind, CASE WHEN i.kind = 'email' THEN ? || i.value ELSE i.value || ? END, i.golden_id || ?
+                    FROM identifiers i JOIN template_ids t ON t.id = i.golden_id
+                    """, arguments: [prefix, tag, tag])
+                try db.execute(sql: """
                     INSERT OR IGNORE INTO identifier_counts (entity, kind, value, record_count)
-                    SELECT i.entity, i.kind, CASE WHEN i.kind = 'email' THEN ?2 || i.value ELSE i.value || ?1 END, 1
-                    FROM identifiers i JOIN template_ids t ON t.id = i.golden_id;
+                    SELECT i.entity, i.kind, CASE WHEN i.kind = 'email' THEN ? || i.value ELSE i.value || ? END, 1
+                    FROM identifiers i JOIN template_ids t ON t.id = i.golden_id
+                    """, arguments: [prefix, tag])
+                try db.execute(sql: """
                     INSERT INTO audit_log (golden_id, seq, value)
-                    SELECT a.golden_id || ?1, a.seq, a.value FROM audit_log a JOIN template_ids t ON t.id = a.golden_id;
+                    SELECT a.golden_id || ?, a.seq, a.value FROM audit_log a JOIN template_ids t ON t.id = a.golden_id
+                    """, arguments: [tag])
+                try db.execute(sql: """
                     INSERT INTO audit_heads (golden_id, seq, last_hash)
-                    SELECT h.golden_id || ?1, h.seq, h.last_hash FROM audit_heads h JOIN template_ids t ON t.id = h.golden_id;
+                    SELECT h.golden_id || ?, h.seq, h.last_hash FROM audit_heads h JOIN template_ids t ON t.id = h.golden_id
+                    """, arguments: [tag])
+                try db.execute(sql: """
                     INSERT INTO review_requests (id, golden_id, kind, status, reason, event_id, payload, candidates, created_at, resolved_at, score)
-                    SELECT q.id || ?1, CASE WHEN q.golden_id IS NULL THEN NULL ELSE q.golden_id || ?1 END, q.kind, q.status, q.reason,
-                           q.event_id || ?1, q.payload, q.candidates, q.created_at + ?3, q.resolved_at, q.score
-                    FROM review_requests q WHERE q.id NOT LIKE '%-c%';
-                    """, arguments: [tag, prefix, copy])
+                    SELECT q.id || ?, CASE WHEN q.golden_id IS NULL THEN NULL ELSE q.golden_id || ? END, q.kind, q.status, q.reason,
+                    q.event_id || ?, q.payload, q.candidates, q.created_at + ?, q.resolved_at, q.score
+                    FROM review_requests q WHERE q.id NOT LIKE '%-c%'
+                    """, arguments: [tag, tag, tag, copy])
             }
             progress(copy)
         }

@@ -39,22 +39,25 @@ extension ConsoleBenchCommand {
             return (ids, emails, external, review)
         }
         let openReviews = try store.openReviewCount()
+        // A page deep in the queue (OFFSET pagination: the index walk grows with the page).
+        let deepPage = max(0, min(40, openReviews / 25 - 1))
         func cycle(_ values: [String]) -> (Int) -> String { { values.isEmpty ? "" : values[$0 % values.count] } }
         let id = cycle(targets.ids), email = cycle(targets.emails), external = cycle(targets.external)
-        var plan: [(String, (Int) -> String)] = [
-            ("review queue", { _ in "/console/reviews" }),
-            ("review queue, page 40", { _ in "/console/reviews?page=40" }),
-            ("review queue, kind filter", { _ in "/console/reviews?kind=identity" }),
-            ("record by email", { "/console/records?q=\(Self.query(email($0)))" }),
-            ("record by golden id", { "/console/records?q=\(Self.query(id($0)))" }),
-            ("record by external id", { "/console/records?q=\(Self.query(external($0)))" }),
-            ("search, no match", { "/console/records?q=nobody\($0)%40nowhere.example" }),
-            ("health", { _ in "/console/health" }),
+        // Each page with a marker its render must contain (a record page that found nothing would be fast and wrong).
+        var plan: [(name: String, marker: String, path: (Int) -> String)] = [
+            ("review queue", "id=\"queue\"", { _ in "/console/reviews" }),
+            ("review queue, page \(deepPage + 1)", "id=\"queue\"", { _ in "/console/reviews?page=\(deepPage)" }),
+            ("review queue, kind filter", "id=\"queue\"", { _ in "/console/reviews?kind=identity" }),
+            ("record by email", "id=\"record-id\"", { "/console/records?q=\(Self.query(email($0)))" }),
+            ("record by golden id", "id=\"record-id\"", { "/console/records?q=\(Self.query(id($0)))" }),
+            ("record by external id", "id=\"record-id\"", { "/console/records?q=\(Self.query(external($0)))" }),
+            ("search, no match", "id=\"notfound\"", { "/console/records?q=nobody\($0)%40nowhere.example" }),
+            ("health", "id=\"windows\"", { _ in "/console/health" }),
         ]
-        if let review = targets.review { plan.insert(("review request", { _ in "/console/reviews/\(review)" }), at: 3) }
+        if let review = targets.review { plan.insert(("review request", "id=\"comparison\"", { _ in "/console/reviews/\(review)" }), at: 3) }
 
         var results: [ConsoleBenchReport.Page] = []
-        for (name, path) in plan {
+        for (name, marker, path) in plan {
             _ = try await pages.get(path(0), cookies: cookies)  // warm the statement caches
             var samples = LatencySamples()
             var status = 0
@@ -63,6 +66,9 @@ extension ConsoleBenchCommand {
                 let reply = try await pages.get(path(sample), cookies: cookies)
                 samples.add(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
                 status = max(status, reply.status)
+                guard reply.body.contains(marker) else {
+                    throw CLIFailure.other("console bench: \(name) (\(path(sample))) rendered without \(marker): status \(reply.status)")
+                }
             }
             results.append(.init(name: name, path: path(0), status: status, p50: samples.percentile(50) ?? 0,
                                  p99: samples.percentile(99) ?? 0, max: samples.percentile(100) ?? 0))
