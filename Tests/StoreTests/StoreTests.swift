@@ -30,7 +30,7 @@ struct MigrationTests {
         let tables = try store.readRaw { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
         }
-        #expect(tables == ["alarms", "audit_heads", "audit_log", "consumed_offsets", "crosswalk", "dead_letter_counters", "dlq_replay_runs", "dlq_replayed", "events",
+        #expect(tables == ["alarms", "audit_heads", "audit_log", "consumed_offsets", "crosswalk", "dead_letter_counters", "dlq_replay_runs", "dlq_replayed", "event_counts_hourly", "events",
                            "identifier_counts", "identifiers", "merges", "near_matches", "outbox", "outcome_counters", "records", "review_requests",
                            "store_binding"])
         #expect(try store.readRaw { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
