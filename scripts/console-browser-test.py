@@ -42,8 +42,13 @@ def main():
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_page_load_timeout(30)
 
-    def shot(name):
+    def shot(name, height=1100):
+        """A screenshot; a taller window shows sections below the fold (no page script needed)."""
+        if height != 1100:
+            driver.set_window_size(1360, height)
         driver.save_screenshot(os.path.join(args.screenshots, f"{name}.png"))
+        if height != 1100:
+            driver.set_window_size(1360, 1100)
 
     def wait_for(element_id):
         """The element on the page a click led to (a click does not wait for the next page)."""
@@ -96,11 +101,16 @@ def main():
         check(driver.find_element(By.ID, "chain").text == "hash chain verified", "the audit chain verifies")
         shot("06-record")
 
+        driver.get(args.base + "/console/records?q=ana.ruiz@acme.io")
+        kept = driver.find_element(By.ID, "kept-out").text
+        check("job_title" in kept and "Chief Financial Officer" in kept, f"the value kept out is listed with why ({kept!r})")
+        shot("06b-record-kept-out", height=2200)
+
         driver.get(args.base + "/console/health")
         check(driver.find_element(By.ID, "sources").is_displayed(), "the health page lists the sources")
         check(driver.find_element(By.ID, "windows").is_displayed(), "the health page has the hour and day windows")
         check(driver.find_element(By.ID, "lag").is_displayed(), "the health page shows the consumer lag per partition")
-        shot("07-health")
+        shot("07-health", height=2200)
 
         driver.find_element(By.CSS_SELECTOR, "#dlq a.open").click()
         check(wait_for("letters").is_displayed(), "a class's dead letters are listed")
@@ -110,7 +120,7 @@ def main():
         check("{not json <b>" in value, f"the letter's original bytes are shown as text ({value!r})")
         check(not driver.find_elements(By.XPATH, "//pre[@id='value']//b"), "no markup from the letter was rendered")
         check(driver.find_element(By.ID, "reason").text != "", "the letter says why it failed")
-        shot("09-dead-letter")
+        shot("09-dead-letter", height=1700)
 
     finally:
         driver.quit()

@@ -73,6 +73,8 @@ struct ConsoleEndToEndTests {
         // Record and health pages read the store.
         let record = try await client.get("/console/records?q=salesforce:006S")
         #expect(record.status == 200 && record.body.contains("hash chain verified") && record.body.contains("review resolved"))
+        let ana = try await client.get("/console/records?q=ana.ruiz%40acme.io")
+        #expect(ana.body.contains("id=\"kept-out\"") && ana.body.contains("map/hubspot does not own job_title (rule owner)"))
         let health = try await client.get("/console/health")
         #expect(health.status == 200 && health.body.contains("billing"))
         // Hour buckets by source and system, the consumer's lag per partition (the processor's,

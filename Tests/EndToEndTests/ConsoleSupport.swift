@@ -172,9 +172,14 @@ final class ConsoleUnderTest: @unchecked Sendable {
             at: "2026-11-02T09:50:00Z", externalID: "h-9",
             fields: #"{"first_name":"Ana","last_name":"Ruiz","company_domain":"acme.io","job_title":"Chief Financial Officer"}"#))])
         try await waitUntilProcessed(8)
+        // Marketing offers Ana's title too (matched by email): the CRM owns job_title, so the
+        // record page lists it as a value kept out.
+        try await publish([("map.events.v1", "h-10", canonicalEvent("map-h-10", source: "map", system: "hubspot", type: "contact.upserted",
+            at: "2026-11-02T09:55:00Z", externalID: "h-10", fields: #"{"email":"ana.ruiz@acme.io","job_title":"Chief Financial Officer"}"#))])
+        try await waitUntilProcessed(9)
         // A poison message for the dead-letter pages (the <b> must come back as text).
         try await publish([("crm.events.v1", "poison", "{not json <b>")])
-        try await waitUntilProcessed(9)
+        try await waitUntilProcessed(10)
     }
 
     private func publish(_ messages: [(topic: String, key: String, json: String)]) async throws {
