@@ -128,45 +128,33 @@ public struct AuditEvent: Sendable, Hashable, Codable {
     }
 
     /// The canonical JSON of the event with an empty `hash` (what the hash covers).
-    private func unsealedBody() -> Data {
+    private func unsealedBody() -> [UInt8] {
         var unsealed = self
         unsealed.hash = ""
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(unsealed)) ?? Data()
+        return unsealed.writeJSON().bytes
     }
 
-    private static func hash(prevHash: String, unsealedBody body: Data) -> String {
+    private static func hash(prevHash: String, unsealedBody body: [UInt8]) -> String {
         var hasher = SHA256()
-        hasher.update(data: Data(prevHash.utf8))
+        hasher.update(data: Array(prevHash.utf8))
         hasher.update(data: body)
         return lowercaseHex(hasher.finalize())
     }
 
     /// The JSON document published on `audit.events.v1`.
     public func jsonBytes() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array((try? encoder.encode(self)) ?? Data())
+        writeJSON().bytes
     }
 
     /// Seals the event and returns its JSON document, encoding it once: the sealed document is
-    /// the unsealed one with the hash written into its empty `"hash":""` (keys are sorted, so
-    /// that member follows the top-level `golden_id`; a string value cannot contain the
-    /// unescaped pattern). Byte for byte what ``jsonBytes()`` gives after sealing.
+    /// the unsealed one with the hash written into its empty `"hash":""`. Byte for byte what
+    /// ``jsonBytes()`` gives after sealing.
     static func sealed(_ event: AuditEvent) -> (event: AuditEvent, json: [UInt8]) {
         var event = event
-        let body = event.unsealedBody()
-        event.hash = hash(prevHash: event.prevHash, unsealedBody: body)
-        guard let goldenID = String(data: (try? JSONEncoder().encode(event.goldenID)) ?? Data(), encoding: .utf8) else {
-            return (event, event.jsonBytes())
-        }
-        let marker = Array(#""golden_id":\#(goldenID),"hash":"""#.utf8)
-        let bytes = Array(body)
-        guard let start = bytes.firstRange(of: marker)?.upperBound.advanced(by: -1) else { return (event, event.jsonBytes()) }
-        var json = Array(bytes[..<start])
-        json.append(contentsOf: event.hash.utf8)
-        json.append(contentsOf: bytes[start...])
+        event.hash = ""
+        var (json, hashOffset) = event.writeJSON()
+        event.hash = hash(prevHash: event.prevHash, unsealedBody: json)
+        json.insert(contentsOf: event.hash.utf8, at: hashOffset)
         return (event, json)
     }
 }

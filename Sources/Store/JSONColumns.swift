@@ -9,6 +9,25 @@ enum JSONColumns {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
+    /// The record's columns, written by ``JSONWriter`` (the same text as ``encode(_:)``).
+    static func fields(_ fields: [String: FieldValue]) -> String {
+        var out = JSONWriter(capacity: 64 + fields.count * 48)
+        out.fields(fields)
+        return out.text
+    }
+
+    static func provenance(_ provenance: [String: Provenance]) -> String {
+        var out = JSONWriter(capacity: 64 + provenance.count * 128)
+        out.provenance(provenance)
+        return out.text
+    }
+
+    static func consent(_ records: [ConsentRecord]) -> String {
+        var out = JSONWriter(capacity: 16 + records.count * 128)
+        out.consent(records)
+        return out.text
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, from text: String, column: String, id: String) throws(StoreError) -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(text.utf8))

@@ -494,8 +494,8 @@ final class SQLiteTransaction: StoreTransaction {
     // MARK: Row decoding
 
     private static func recordArguments(_ record: GoldenRecord) throws -> StatementArguments {
-        [record.id, record.entity.rawValue, record.version, try JSONColumns.encode(record.fields),
-         try JSONColumns.encode(record.provenance), try JSONColumns.encode(record.consent), record.policyState,
+        [record.id, record.entity.rawValue, record.version, JSONColumns.fields(record.fields),
+         JSONColumns.provenance(record.provenance), JSONColumns.consent(record.consent), record.policyState,
          record.deletedAt?.epochMilliseconds, record.mergedInto, record.createdAt.epochMilliseconds,
          record.updatedAt.epochMilliseconds]
     }
