@@ -119,3 +119,80 @@ extension JSONColumns {
         out += "\""
     }
 }
+
+extension JSONColumns {
+    /// Outbox headers read back: the shape ``encodeHeaders(_:)`` writes is parsed by hand (the
+    /// relay reads every row's headers; Foundation's decoder was most of its time), anything
+    /// else (rows from older versions) through `JSONDecoder`.
+    static func decodeHeaders(_ text: String, id: String) throws(StoreError) -> [OutboxHeader] {
+        var scanner = HeaderScanner(text)
+        if let headers = scanner.headers() { return headers }
+        return try decode([OutboxHeader].self, from: text, column: "headers", id: id)
+    }
+}
+
+/// The scanner of ``JSONColumns/decodeHeaders(_:id:)``'s fast path: `[{"name":"…","value":"base64"}, …]`,
+/// names with only the escapes ``JSONColumns`` writes. Returns nil on anything else.
+private struct HeaderScanner {
+    private let bytes: [UInt8]
+    private var index = 0
+
+    init(_ text: String) { bytes = Array(text.utf8) }
+
+    mutating func headers() -> [OutboxHeader]? {
+        guard take("[") else { return nil }
+        var headers: [OutboxHeader] = []
+        if take("]") { return index == bytes.count ? headers : nil }
+        repeat {
+            guard take(#"{"name":"#), let name = string() else { return nil }
+            var value: Data?
+            if take(#","value":"#) {
+                guard let encoded = string(), let decoded = Data(base64Encoded: encoded) else { return nil }
+                value = decoded
+            }
+            guard take("}") else { return nil }
+            headers.append(OutboxHeader(name, bytes: value))
+        } while take(",")
+        guard take("]"), index == bytes.count else { return nil }
+        return headers
+    }
+
+    private mutating func take(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let matches = literal.withUTF8Buffer { expected in
+            (0..<count).allSatisfy { bytes[index + $0] == expected[$0] }
+        }
+        if matches { index += count }
+        return matches
+    }
+
+    /// A JSON string without escapes other than `\"`, `\\`, `\n`, `\r`, `\t`.
+    private mutating func string() -> String? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        index += 1
+        var out: [UInt8] = []
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: out, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard index < bytes.count else { return nil }
+                let escaped = bytes[index]
+                index += 1
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                default: return nil  // \uXXXX and others: leave it to JSONDecoder
+                }
+            default:
+                out.append(byte)
+            }
+        }
+        return nil
+    }
+}
