@@ -115,11 +115,19 @@ public struct AuditEvent: Sendable, Hashable, Codable {
     /// Deterministic: the same write (record, position, input event) always gets the same id,
     /// so a copy published twice after a crash is recognizable as one event.
     public static func auditID(goldenID: String, seq: Int, eventID: String) -> String {
-        let digest = SHA256.hash(data: Data("crmsync-audit\u{0}\(goldenID)\u{0}\(seq)\u{0}\(eventID)".utf8))
-        let hex = lowercaseHex(digest)
-        // Formatted like a UUID (version nibble 5-style), 128 bits of the digest.
-        let chars = Array(hex.prefix(32))
-        return "\(String(chars[0..<8]))-\(String(chars[8..<12]))-\(String(chars[12..<16]))-\(String(chars[16..<20]))-\(String(chars[20..<32]))"
+        var hasher = SHA256()
+        hasher.update(data: Array("crmsync-audit\u{0}\(goldenID)\u{0}\(seq)\u{0}\(eventID)".utf8))
+        // Formatted like a UUID (version nibble 5-style), 128 bits of the digest, written
+        // byte by byte (through Characters this was a visible share of the write path).
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (index, byte) in hasher.finalize().prefix(16).enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// SHA-256 over `prev_hash` and the canonical JSON of every other field.

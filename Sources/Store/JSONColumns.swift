@@ -85,38 +85,17 @@ extension JSONColumns {
     /// base64}]`, a nil value omitted), written by hand: two rows per applied event made
     /// Foundation's encoder one of the write path's larger costs.
     static func encodeHeaders(_ headers: [OutboxHeader]) -> String {
-        var out = "["
-        for (index, header) in headers.enumerated() {
-            if index > 0 { out += "," }
-            out += #"{"name":"#
-            appendQuoted(header.name, to: &out)
+        var out = JSONWriter(capacity: 64 * headers.count)
+        out.array(headers) { out, header in
+            out.raw(#"{"name":"#)
+            out.string(header.name)
             if let value = header.value {
-                out += #","value":""#
-                out += value.base64EncodedString()
-                out += #"""#
+                out.raw(#","value":"#)
+                out.string(value.base64EncodedString())
             }
-            out += "}"
+            out.raw("}")
         }
-        return out + "]"
-    }
-
-    /// A JSON string literal (quotes, backslashes and control characters escaped; `/` kept).
-    private static func appendQuoted(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        return out.text
     }
 }
 

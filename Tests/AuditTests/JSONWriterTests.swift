@@ -68,6 +68,14 @@ struct JSONWriterTests {
             let body = try ModelGenerator.reference(unsealed)
             let expectedHash = SHA256.hash(data: Data((AuditEvent.genesisHash + body).utf8)).map { String(format: "%02x", $0) }.joined()
             #expect(event.hash == expectedHash)
+            #expect(event.auditID == Self.referenceAuditID(goldenID: event.goldenID, seq: event.seq, eventID: event.eventID))
         }
+    }
+
+    /// How audit ids were always formed: the first 32 hex digits of the digest as a UUID.
+    static func referenceAuditID(goldenID: String, seq: Int, eventID: String) -> String {
+        let digest = SHA256.hash(data: Data("crmsync-audit\u{0}\(goldenID)\u{0}\(seq)\u{0}\(eventID)".utf8))
+        let hex = Array(digest.map { String(format: "%02x", $0) }.joined().prefix(32))
+        return [hex[0..<8], hex[8..<12], hex[12..<16], hex[16..<20], hex[20..<32]].map { String($0) }.joined(separator: "-")
     }
 }

@@ -21,6 +21,7 @@ struct OutboxHeaderColumnTests {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let expected = try JSONDecoder().decode([OutboxHeader].self, from: encoder.encode(headers))
         #expect(try JSONDecoder().decode([OutboxHeader].self, from: Data((stored ?? "").utf8)) == expected)
+        #expect(stored == String(decoding: try encoder.encode(headers), as: UTF8.self))
         #expect(try store.read { try $0.unsentOutbox(limit: 1) }.first?.message.headers == headers)
     }
 
