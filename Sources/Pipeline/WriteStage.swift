@@ -103,6 +103,7 @@ public final class WriteStage: BatchWriter {
                 }
                 try tally.write(to: tx)
                 try tx.countDeadLetters(summary.deadLetters, at: clock.now())
+                try tx.noteApplied(summary.appliedSystems, at: clock.now())
                 for (partition, next) in offsets {
                     try tx.commitOffset(topic: partition.topic, partition: partition.partition, next: next)
                 }

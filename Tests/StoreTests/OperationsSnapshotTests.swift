@@ -40,6 +40,21 @@ struct OperationsSnapshotTests {
         #expect(snapshot.lastAppliedAt == ["crm": later], "billing had no applied event")
     }
 
+    @Test("last applied per source and system: the latest time of each pair, never moving back")
+    func lastAppliedBySystem() throws {
+        let directory = try TemporaryDirectory()
+        let store = try SQLiteStore(path: directory.path("store.sqlite"))
+        #expect(try store.operationsSnapshot().lastAppliedBySystem.isEmpty)
+        let later = Timestamp(epochMilliseconds: t0.epochMilliseconds + 60_000)
+        let salesforce = SourceSystem(source: "crm", system: "salesforce")
+        let hubspot = SourceSystem(source: "crm", system: "hubspot")
+        let stripe = SourceSystem(source: "billing", system: "stripe")
+        try store.write { tx in try tx.noteApplied([salesforce, hubspot], at: t0) }
+        try store.write { tx in try tx.noteApplied([hubspot, stripe], at: later) }
+        try store.write { tx in try tx.noteApplied([stripe], at: t0) }
+        #expect(try store.operationsSnapshot().lastAppliedBySystem == [salesforce: t0, hubspot: later, stripe: later])
+    }
+
     @Test("the write probe fails while another connection holds the write lock, and succeeds after")
     func probe() throws {
         let directory = try TemporaryDirectory()
