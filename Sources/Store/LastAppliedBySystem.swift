@@ -44,7 +44,7 @@ extension Schema {
     /// integration", for silence alerts), seeded from the remembered events of existing stores.
     /// One row per pair: systems are validated names, a handful per deployment.
     static func registerLastAppliedMigration(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v10-last-applied-by-system") { db in
+        migrator.registerMigration("v11-last-applied-by-system") { db in
             try db.execute(sql: """
                 CREATE TABLE last_applied (
                     source TEXT NOT NULL,

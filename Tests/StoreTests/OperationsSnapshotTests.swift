@@ -71,7 +71,7 @@ struct OperationsSnapshotTests {
             // As the store was before the migration.
             try store.writeRaw { db in
                 try db.execute(sql: "DROP TABLE last_applied")
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v10-last-applied-by-system'")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v11-last-applied-by-system'")
             }
         }
         let migrated = try SQLiteStore(path: path)
