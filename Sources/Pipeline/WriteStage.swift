@@ -218,7 +218,9 @@ public final class WriteStage: BatchWriter {
         guard let identity = try tx.applyIdentity(resolution, event: normalized, at: now) else {
             throw EventError(.internalError, stage: .dedup, "identity of \(event.eventID) is not decided")
         }
-        guard var record = try tx.record(identity.goldenID) else {
+        // Without merges the record's content is recomputed from its policy state: skip decoding it.
+        let stored = identity.absorbed.isEmpty ? try tx.recordForRewrite(identity.goldenID) : try tx.record(identity.goldenID)
+        guard var record = stored else {
             throw StoreError(.notFound, "record \(identity.goldenID) vanished inside its transaction")
         }
 
