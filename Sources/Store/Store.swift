@@ -128,6 +128,8 @@ public protocol StoreTransaction: StoreReader {
     func countOutcome(_ outcome: EventOutcome, source: String, count: Int, at time: Timestamp) throws
     /// Counts the dead letters a batch wrote, by error class; `time` is when.
     func countDeadLetters(_ byClass: [String: Int], at time: Timestamp) throws
+    /// Notes that events of these sources and systems were applied at `time` (silence detection).
+    func noteApplied(_ pairs: Set<SourceSystem>, at time: Timestamp) throws
     /// Opens a review request; false when one with this id exists already.
     @discardableResult
     func openReviewRequest(_ request: ReviewRequest) throws -> Bool
