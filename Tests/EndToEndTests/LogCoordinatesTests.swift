@@ -23,22 +23,27 @@ extension FailureModes {
             let bob = canonicalEvent("log-billing-1", source: "billing", system: "stripe", type: "contact.upserted", at: "2026-03-01T11:00:00Z",
                                      externalID: "cus_LOG", fields: #"{"first_name":"Robert","last_name":"Smith","company_domain":"acme-robotics.com"}"#)
             let poison = #"{"event_id":"log-poison-1","fields":{"email":"leak.me@example.com","#
+            // Robert first, alone: the topics are consumed in no fixed order, and the record that
+            // exists first is the one the other is held against.
             let crm = try await FailureSupport.produce([ProducerMessage(topic: "crm.events.v1", key: Array("003LOG".utf8), value: Array(robert.utf8))],
                                                        to: broker.bootstrapServers)
+            let processor = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: 20, config: config)
+            var lines: [String] = []
+            var stats: [String: Any] = [:]
+            func readLines(untilEvents total: Int) async throws {
+                while true {
+                    stats = try await storeStats(store, requireSuccess: false)
+                    if FailureSupport.events(stats)["total"] == total, FailureSupport.unsent(stats) == 0 { return }
+                    guard let line = await processor.logLines.nextLine() else { Issue.record("run ended early"); return }
+                    lines.append(line)
+                }
+            }
+            try await readLines(untilEvents: 1)
             let billing = try await FailureSupport.produce([ProducerMessage(topic: "billing.events.v1", key: Array("cus_LOG".utf8), value: Array(bob.utf8))],
                                                            to: broker.bootstrapServers)
             let bad = try await FailureSupport.produce([ProducerMessage(topic: "crm.events.v1", key: Array("poison".utf8), value: Array(poison.utf8))],
                                                        to: broker.bootstrapServers)
-
-            let processor = try ProcessorProcess(brokers: broker.bootstrapServers, store: store, directory: repositoryRoot, batchSize: 20, config: config)
-            var lines: [String] = []
-            var stats: [String: Any] = [:]
-            while true {
-                stats = try await storeStats(store, requireSuccess: false)
-                if FailureSupport.events(stats)["total"] == 3, FailureSupport.unsent(stats) == 0 { break }
-                guard let line = await processor.logLines.nextLine() else { Issue.record("run ended early"); break }
-                lines.append(line)
-            }
+            try await readLines(untilEvents: 3)
             #expect(await processor.signal(SIGTERM) == 0)
             while let line = await processor.logLines.nextLine() { lines.append(line) }
             #expect(FailureSupport.events(stats) == ["total": 3, "applied": 1, "duplicate": 0, "review": 1, "dead_lettered": 1], "\(stats)")
