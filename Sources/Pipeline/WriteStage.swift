@@ -82,9 +82,9 @@ public final class WriteStage: BatchWriter {
     }
 
     public func apply(_ batch: [ConsumerMessage]) throws -> BatchResult {
-        // Parsing and normalizing need no store: done first, on every core, so the single
-        // writer's transaction only looks up and writes.
-        let normalized = normalizeAll(batch)
+        // Parsing and normalizing need no store: done on threads of their own, on every core,
+        // while the single writer's transaction looks up and writes the messages ahead.
+        let normalized = startNormalizing(batch)
         do {
             let started = ContinuousClock.now
             var result = try store.write { tx in
@@ -92,7 +92,8 @@ public final class WriteStage: BatchWriter {
                 var tally = OutcomeTally()
                 var offsets: [TopicPartition: Int64] = [:]
                 var summary = BatchSummary()
-                for (message, events) in zip(batch, normalized) {
+                for (index, message) in batch.enumerated() {
+                    let events = normalized.result(index)
                     let now = clock.now()
                     let source = sources[message.topic] ?? .crm
                     for counted in try processIsolated(message, events, source: source, tx: tx, now: now, summary: &summary) {
