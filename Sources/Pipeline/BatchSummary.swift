@@ -71,6 +71,11 @@ public struct BatchSummary: Sendable, Hashable {
                    uniquingKeysWith: +)
     }
 
+    /// The sources and systems this batch applied events of (the store's last-applied times).
+    public var appliedSystems: Set<SourceSystem> {
+        Set(appliedLatencies.map { SourceSystem(source: $0.source, system: $0.system) })
+    }
+
     mutating func count(_ outcome: String, source: String, system: String?) {
         events[EventKey(source: source, system: system ?? "unknown", outcome: outcome), default: 0] += 1
     }

@@ -5,19 +5,22 @@ import CRMModel
 import Synchronization
 
 extension WriteStage {
-    /// Normalizes a batch's messages (pure: no store, no clock) on up to `lanes` threads; the
-    /// results are in the batch's order, so the write that follows is the same as when each
-    /// message was normalized in turn.
-    func normalizeAll(_ batch: [ConsumerMessage], lanes: Int = ProcessInfo.processInfo.activeProcessorCount) -> [Result<[NormalizedEvent], EventError>] {
-        let lanes = batch.count >= 32 ? min(max(1, lanes), 8) : 1
-        guard lanes > 1 else { return batch.map(normalizeOne) }
-        let slots = NormalizeSlots(count: batch.count)
-        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-            for index in stride(from: lane, to: batch.count, by: lanes) {
-                slots.set(index, normalizeOne(batch[index]))
+    /// Starts normalizing a batch's messages (pure: no store, no clock) on up to `lanes`
+    /// threads of their own and returns at once: the writer takes each message's result in
+    /// the batch's order as soon as it is ready, so its transaction overlaps the normalizing of
+    /// the messages behind it. The write is the same as when each message was normalized in
+    /// turn. Small batches are normalized on the caller's thread when taken.
+    func startNormalizing(_ batch: [ConsumerMessage], lanes: Int = ProcessInfo.processInfo.activeProcessorCount) -> NormalizeFeed {
+        let lanes = batch.count >= 32 ? min(max(1, lanes), 8) : 0
+        let feed = NormalizeFeed(batch: batch, background: lanes > 0) { [self] in normalizeOne($0) }
+        for lane in 0..<lanes {
+            // Threads of their own, not a global queue: the writer blocks waiting for them, and
+            // a shared pool whose threads are all blocked would never run them.
+            Thread.detachNewThread { [feed] in
+                for index in stride(from: lane, to: batch.count, by: lanes) { feed.fill(index) }
             }
         }
-        return slots.results
+        return feed
     }
 
     private func normalizeOne(_ message: ConsumerMessage) -> Result<[NormalizedEvent], EventError> {
@@ -27,22 +30,44 @@ extension WriteStage {
     }
 }
 
-/// One result slot per message, filled by the lanes of ``WriteStage/normalizeAll(_:lanes:)``
-/// (one short lock per message: normalizing it costs thousands of times more).
-private final class NormalizeSlots: Sendable {
-    private let slots: Mutex<[Result<[NormalizedEvent], EventError>?]>
+/// One result slot per message of a batch, each with a semaphore the writer waits on; filled by
+/// the lanes of ``WriteStage/startNormalizing(_:lanes:)`` (one short lock per message:
+/// normalizing it costs thousands of times more).
+final class NormalizeFeed: Sendable {
+    typealias Normalized = Result<[NormalizedEvent], EventError>
 
-    init(count: Int) {
-        slots = Mutex(Array(repeating: nil, count: count))
+    private let batch: [ConsumerMessage]
+    private let normalizeOne: @Sendable (ConsumerMessage) -> Normalized
+    private let background: Bool
+    private let slots: Mutex<[Normalized?]>
+    private let ready: [DispatchSemaphore]
+
+    init(batch: [ConsumerMessage], background: Bool, normalize: @escaping @Sendable (ConsumerMessage) -> Normalized) {
+        self.batch = batch
+        self.background = background
+        normalizeOne = normalize
+        slots = Mutex(Array(repeating: nil, count: batch.count))
+        ready = background ? batch.map { _ in DispatchSemaphore(value: 0) } : []
     }
 
-    func set(_ index: Int, _ result: Result<[NormalizedEvent], EventError>) {
+    /// Normalizes message `index` and wakes a writer waiting for it.
+    func fill(_ index: Int) {
+        let result = normalizeOne(batch[index])
         slots.withLock { $0[index] = result }
+        ready[index].signal()
     }
 
-    var results: [Result<[NormalizedEvent], EventError>] {
-        slots.withLock { slots in
-            slots.map { $0 ?? .failure(EventError(.internalError, stage: .normalize, "not normalized")) }
+    /// The result of message `index`, waiting for its lane if needed. May be asked again (a
+    /// retried transaction): the result stays.
+    func result(_ index: Int) -> Normalized {
+        guard background else {
+            if let done = slots.withLock({ $0[index] }) { return done }
+            let result = normalizeOne(batch[index])
+            slots.withLock { $0[index] = result }
+            return result
         }
+        ready[index].wait()
+        ready[index].signal()  // for the next time this slot is asked
+        return slots.withLock { $0[index] } ?? .failure(EventError(.internalError, stage: .normalize, "not normalized"))
     }
 }

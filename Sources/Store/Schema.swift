@@ -230,6 +230,7 @@ enum Schema {
         }
         registerDeadLetterCounterMigration(&migrator)
         registerHourlyEventCountMigration(&migrator)
+        registerLastAppliedMigration(&migrator)
         return migrator
     }
 }

@@ -88,6 +88,10 @@ public protocol StoreReader: IdentityLookup {
 
 /// Write access inside one transaction (``GoldenStore/write(_:)``).
 public protocol StoreTransaction: StoreReader {
+    /// The record with this id for a writer that recomputes its content from the policy state:
+    /// `fields`, `provenance` and `consent` are left empty (not decoded), everything else is
+    /// read. Decoding those JSON columns was a tenth of the write path's time.
+    func recordForRewrite(_ id: GoldenID) throws -> GoldenRecord?
     /// Notes a near match of two records (a conflict scoring below the review threshold) once
     /// per pair; returns whether it was new. See ``NearMatch``.
     @discardableResult
@@ -129,6 +133,8 @@ public protocol StoreTransaction: StoreReader {
     func countDeadLetters(_ byClass: [String: Int], at time: Timestamp) throws
     /// Adds a batch's events by source, system and outcome to the hour bucket of `time`.
     func countEvents(_ counts: [EventCountKey: Int], at time: Timestamp) throws
+    /// Notes that events of these sources and systems were applied at `time` (silence detection).
+    func noteApplied(_ pairs: Set<SourceSystem>, at time: Timestamp) throws
     /// Opens a review request; false when one with this id exists already.
     @discardableResult
     func openReviewRequest(_ request: ReviewRequest) throws -> Bool

@@ -24,7 +24,8 @@ struct RunCommand: AsyncParsableCommand {
         at once. The first run records the consumer group and Kafka cluster in the store; another
         group or cluster is refused (exit 2) unless --adopt. Exit codes: 0 clean shutdown,
         1 unexpected failure, 2 bad configuration, 3 Kafka failure (a fatal producer error
-        included), 5 store failure or store already in use, 130 a second signal.
+        included), 5 store failure or store already in use, 124 shutdown_timeout reached before
+        the graceful shutdown finished, 130 a second signal.
         """
     )
 
