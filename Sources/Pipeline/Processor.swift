@@ -135,13 +135,13 @@ public final class Processor: Sendable {
     /// Raises `alarm` (log line and store row) and throws it: the processor stops without
     /// writing anything for the partition; its offsets stay where they are.
     private func halt(_ alarm: StopAlarm) async throws -> Never {
-        logger.critical("ALARM \(alarm)")
         let writer = self.writer
         do {
             try await executor.run { try writer.recordStopAlarm(alarm) }
         } catch {
             logger.error("cannot record the alarm in the store: \(error)")
         }
+        logger.critical("ALARM \(alarm)")
         throw alarm
     }
 
