@@ -77,7 +77,7 @@ extension FailureModes {
 
             let text = try await crmsync(["stats", "--store", store])
             #expect(text.status == 0)
-            #expect(text.stdout.contains("alarms: 1 offset out of range, 0 outbox parked"), "\(text.stdout)")
+            #expect(text.stdout.contains("alarms: 0 foreign store, 1 offset out of range, 0 outbox parked, 0 unreadable batch"), "\(text.stdout)")
             #expect(text.stdout.contains("\(topic)[0]: offsets 5...\(low - 1) lost, resumed at \(low)"), "\(text.stdout)")
             _ = await broker.stop()
         }

@@ -108,6 +108,8 @@ struct StopAlarmTests {
             let offsets = stats["offsets"] as? [String: [String: Int]] ?? [:]
             #expect(offsets["crm.events.v1"]?["0"] == 1, "the stored offset stays at the bad batch: \(offsets)")
             #expect((stats["alarms"] as? [String: Int])?["unreadable_batch"] == attempt, "\(stats["alarms"] ?? "-")")
+            let text = try await crmsync(["stats", "--store", store])
+            #expect(text.stdout.contains("crm.events.v1[0]: stopped at 1: unreadable record batch"), "\(text.stdout)")
         }
         _ = await broker.stop()
     }
