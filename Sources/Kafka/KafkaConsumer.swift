@@ -14,7 +14,9 @@ import Dispatch
 ///
 /// With `auto.offset.reset=error`, a partition whose position is no longer in the log is not
 /// moved silently: ``nextDelivery(maxMessages:)`` reports it as ``OffsetOutOfRange`` and the
-/// partition stays stopped until the application calls ``restartFetch(_:at:)``.
+/// partition stays stopped until the application calls ``restartFetch(_:at:)``. A record batch
+/// librdkafka cannot decode halts its partition (``UnreadableBatch``) instead of being skipped,
+/// and with a ``CommitMark`` a partition committed under another mark is halted at assignment.
 public final class KafkaConsumer: Sendable {
     let client: NativeClient
     private let configuration: ConsumerConfiguration
@@ -305,7 +307,8 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Like ``nextBatch(maxMessages:)``, but also hands out ``OffsetOutOfRange`` reports, each
+    /// Like ``nextBatch(maxMessages:)``, but also hands out ``OffsetOutOfRange``, ``ForeignCommit``
+    /// and ``UnreadableBatch`` reports (the last two halt their partition until it is revoked), each
     /// once and only after every message of its partition fetched before it was handed out (so
     /// an application that commits batch by batch sees the report after the partition's last
     /// good batch). Returns ``ConsumerDelivery/closed`` when the consumer is closed or the task
