@@ -161,6 +161,8 @@ let package = Package(
         .target(name: "CThreadsForSanitizers", path: "Tests/Support/CThreadsForSanitizers"),
         // A seedable generator for test data, shared by the test targets and the bench workload.
         .target(name: "SeededRandom", path: "Tests/Support/SeededRandom"),
+        // Generated model values for encoding tests (test support only).
+        .target(name: "ModelGenerators", dependencies: ["CRMModel", "SeededRandom"], path: "Tests/Support/ModelGenerators"),
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", "CRdKafka", "CThreadsForSanitizers", .product(name: "Logging", package: "swift-log")]
@@ -183,7 +185,10 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "AuditTests", dependencies: ["Audit", "CRMModel"]),
+        .testTarget(
+            name: "AuditTests",
+            dependencies: ["Audit", "CRMModel", "ModelGenerators", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(
             name: "DeadLettersTests",
             dependencies: ["DeadLetters", "CRMModel", "Kafka", .product(name: "Logging", package: "swift-log")]
@@ -199,7 +204,7 @@ let package = Package(
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "CRMModel", "Store", "Dedup"]),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "CRMModel", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Store", "CRMModel", "ModelGenerators", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "DedupTests",

@@ -115,11 +115,19 @@ public struct AuditEvent: Sendable, Hashable, Codable {
     /// Deterministic: the same write (record, position, input event) always gets the same id,
     /// so a copy published twice after a crash is recognizable as one event.
     public static func auditID(goldenID: String, seq: Int, eventID: String) -> String {
-        let digest = SHA256.hash(data: Data("crmsync-audit\u{0}\(goldenID)\u{0}\(seq)\u{0}\(eventID)".utf8))
-        let hex = lowercaseHex(digest)
-        // Formatted like a UUID (version nibble 5-style), 128 bits of the digest.
-        let chars = Array(hex.prefix(32))
-        return "\(String(chars[0..<8]))-\(String(chars[8..<12]))-\(String(chars[12..<16]))-\(String(chars[16..<20]))-\(String(chars[20..<32]))"
+        var hasher = SHA256()
+        hasher.update(data: Array("crmsync-audit\u{0}\(goldenID)\u{0}\(seq)\u{0}\(eventID)".utf8))
+        // Formatted like a UUID (version nibble 5-style), 128 bits of the digest, written
+        // byte by byte (through Characters this was a visible share of the write path).
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (index, byte) in hasher.finalize().prefix(16).enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// SHA-256 over `prev_hash` and the canonical JSON of every other field.
@@ -128,45 +136,33 @@ public struct AuditEvent: Sendable, Hashable, Codable {
     }
 
     /// The canonical JSON of the event with an empty `hash` (what the hash covers).
-    private func unsealedBody() -> Data {
+    private func unsealedBody() -> [UInt8] {
         var unsealed = self
         unsealed.hash = ""
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(unsealed)) ?? Data()
+        return unsealed.writeJSON().bytes
     }
 
-    private static func hash(prevHash: String, unsealedBody body: Data) -> String {
+    private static func hash(prevHash: String, unsealedBody body: [UInt8]) -> String {
         var hasher = SHA256()
-        hasher.update(data: Data(prevHash.utf8))
+        hasher.update(data: Array(prevHash.utf8))
         hasher.update(data: body)
         return lowercaseHex(hasher.finalize())
     }
 
     /// The JSON document published on `audit.events.v1`.
     public func jsonBytes() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array((try? encoder.encode(self)) ?? Data())
+        writeJSON().bytes
     }
 
     /// Seals the event and returns its JSON document, encoding it once: the sealed document is
-    /// the unsealed one with the hash written into its empty `"hash":""` (keys are sorted, so
-    /// that member follows the top-level `golden_id`; a string value cannot contain the
-    /// unescaped pattern). Byte for byte what ``jsonBytes()`` gives after sealing.
+    /// the unsealed one with the hash written into its empty `"hash":""`. Byte for byte what
+    /// ``jsonBytes()`` gives after sealing.
     static func sealed(_ event: AuditEvent) -> (event: AuditEvent, json: [UInt8]) {
         var event = event
-        let body = event.unsealedBody()
-        event.hash = hash(prevHash: event.prevHash, unsealedBody: body)
-        guard let goldenID = String(data: (try? JSONEncoder().encode(event.goldenID)) ?? Data(), encoding: .utf8) else {
-            return (event, event.jsonBytes())
-        }
-        let marker = Array(#""golden_id":\#(goldenID),"hash":"""#.utf8)
-        let bytes = Array(body)
-        guard let start = bytes.firstRange(of: marker)?.upperBound.advanced(by: -1) else { return (event, event.jsonBytes()) }
-        var json = Array(bytes[..<start])
-        json.append(contentsOf: event.hash.utf8)
-        json.append(contentsOf: bytes[start...])
+        event.hash = ""
+        var (json, hashOffset) = event.writeJSON()
+        event.hash = hash(prevHash: event.prevHash, unsealedBody: json)
+        json.insert(contentsOf: event.hash.utf8, at: hashOffset)
         return (event, json)
     }
 }

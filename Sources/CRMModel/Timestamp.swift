@@ -32,15 +32,36 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let minute = msOfDay / 60_000 % 60
         let second = msOfDay / 1000 % 60
         let millis = msOfDay % 1000
-        var yearText: String
-        if (0...9999).contains(year) {
-            yearText = Self.pad(year, 4)
-        } else {
-            yearText = (year < 0 ? "-" : "+") + Self.pad(year.magnitude, 4)
+        guard (0...9999).contains(year) else {
+            let yearText = (year < 0 ? "-" : "+") + Self.pad(year.magnitude, 4)
+            return yearText + "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2) + "T" + Self.pad(hour, 2) + ":"
+                + Self.pad(minute, 2) + ":" + Self.pad(second, 2) + "." + Self.pad(millis, 3) + "Z"
         }
-        yearText += "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2)
-        return yearText + "T" + Self.pad(hour, 2) + ":" + Self.pad(minute, 2) + ":" + Self.pad(second, 2)
-            + "." + Self.pad(millis, 3) + "Z"
+        // Written digit by digit: timestamps are in every document the write path produces.
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            func put(_ value: Int64, _ width: Int, at offset: Int) {
+                var value = value
+                for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(year, 4, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            put(month, 2, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            put(day, 2, at: 8)
+            buffer[10] = UInt8(ascii: "T")
+            put(hour, 2, at: 11)
+            buffer[13] = UInt8(ascii: ":")
+            put(minute, 2, at: 14)
+            buffer[16] = UInt8(ascii: ":")
+            put(second, 2, at: 17)
+            buffer[19] = UInt8(ascii: ".")
+            put(millis, 3, at: 20)
+            buffer[23] = UInt8(ascii: "Z")
+            return 24
+        }
     }
 
     public var description: String { rfc3339 }

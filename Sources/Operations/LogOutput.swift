@@ -3,7 +3,8 @@ import Logging
 
 /// Log lines on standard error, as text or one JSON object per line, customer data masked
 /// (``Redactor``) in the message and every metadata value. Keys the pipeline sets from its own
-/// coordinates (topic, partition, offset, event id) are kept as they are.
+/// coordinates (topic, partition, offset, outbox row) are kept as they are; event ids too, except
+/// for an email address in one.
 public struct RedactingLogHandler: LogHandler {
     public enum Format: Sendable { case text, json }
 
@@ -16,7 +17,8 @@ public struct RedactingLogHandler: LogHandler {
     private let write: @Sendable (String) -> Void
 
     /// Coordinates crmsync itself assigns: never customer data, so never masked.
-    public static let coordinateKeys: Set<String> = ["topic", "partition", "offset", "event_id", "records", "outcomes", "batch"]
+    public static let coordinateKeys: Set<String> = ["topic", "partition", "offset", "event_id", "records", "outcomes", "batch",
+                                                     "outbox_id", "output_topic", "ce_id", "system"]
 
     public init(label: String, level: Logger.Level, format: Format,
                 write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
@@ -36,7 +38,8 @@ public struct RedactingLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let fields = merged.mapValues { value in "\(value)" }.reduce(into: [String: String]()) { result, entry in
-            result[entry.key] = Self.coordinateKeys.contains(entry.key) ? entry.value : redactor.redact(entry.value)
+            result[entry.key] = entry.key == "event_id" ? redactor.redactIdentifier(entry.value)
+                : Self.coordinateKeys.contains(entry.key) ? entry.value : redactor.redact(entry.value)
         }
         let message = redactor.redact("\(event.message)")
         write(render(level: event.level, message: message, fields: fields))

@@ -1,3 +1,4 @@
+import Kafka
 import Metrics
 import Pipeline
 import Prometheus
@@ -12,6 +13,13 @@ public final class PipelineMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
+    /// System label values handed out so far (see ``systemLabel(_:)``).
+    private let systems = Locked<Set<String>>([])
+
+    /// How many distinct producing systems get a label value of their own; later ones share
+    /// `other`. Canonical events name their own system, so a publisher inventing names must not
+    /// grow /metrics without bound.
+    public static let maxSystems = 16
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -47,7 +55,7 @@ public final class PipelineMetrics: Sendable {
         let summary = result.summary
         Counter(label: Name.batches, factory: factory).increment()
         for (key, count) in summary.events {
-            Counter(label: Name.events, dimensions: [("source", key.source), ("system", key.system), ("outcome", key.outcome)],
+            Counter(label: Name.events, dimensions: [("source", key.source), ("system", systemLabel(key.system)), ("outcome", key.outcome)],
                     factory: factory).increment(by: count)
             if key.outcome == "duplicate" {
                 Counter(label: Name.duplicates, dimensions: [("source", key.source)], factory: factory).increment(by: count)
@@ -79,6 +87,18 @@ public final class PipelineMetrics: Sendable {
             .recordNanoseconds(Self.nanoseconds(seconds))
         let latency = Timer(label: Name.publishLatency, factory: factory)
         for age in ages { latency.recordNanoseconds(Self.nanoseconds(age)) }
+    }
+
+    /// The `system` label value for `system`: itself while fewer than ``maxSystems`` have been seen
+    /// (`unknown`, a message that failed before its system was read, always), else `other`.
+    public func systemLabel(_ system: String) -> String {
+        guard system != "unknown" else { return system }
+        return systems.withLock { seen in
+            if seen.contains(system) { return system }
+            guard seen.count < Self.maxSystems else { return "other" }
+            seen.insert(system)
+            return system
+        }
     }
 
     /// Sets a gauge (read at scrape time).

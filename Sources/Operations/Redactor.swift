@@ -27,6 +27,12 @@ public struct Redactor: Sendable {
         return result
     }
 
+    /// An identifier a sender chose (an event id): kept as it is (ids are often long digit runs
+    /// that look like phone numbers), except that an email address in it is masked.
+    public func redactIdentifier(_ text: String) -> String {
+        Self.replace(Self.email, in: text, with: "[email]")
+    }
+
     /// Every non-empty quoted string that is not a JSON key (a key is followed by a colon).
     private static func maskQuotedValues(_ text: String) -> String {
         var result = ""

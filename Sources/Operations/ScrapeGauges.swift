@@ -44,8 +44,14 @@ public struct ScrapeGauges: Sendable {
             for (kind, count) in snapshot.alarms {
                 metrics.set(Name.alarms, [("kind", kind.rawValue)], to: Double(count))
             }
-            for (source, at) in snapshot.lastAppliedAt {
-                metrics.set(Name.lastApplied, [("source", source)], to: Double(at.epochMilliseconds) / 1_000)
+            // Systems beyond the label cap share `other`, which then shows the latest of them.
+            var lastApplied: [SourceSystem: Timestamp] = [:]
+            for (pair, at) in snapshot.lastAppliedBySystem.sorted(by: { $0.key < $1.key }) {
+                let labelled = SourceSystem(source: pair.source, system: metrics.systemLabel(pair.system))
+                lastApplied[labelled] = max(lastApplied[labelled] ?? at, at)
+            }
+            for (pair, at) in lastApplied {
+                metrics.set(Name.lastApplied, [("source", pair.source), ("system", pair.system)], to: Double(at.epochMilliseconds) / 1_000)
             }
         } catch {
             metrics.set(Name.storeReadable, to: 0)

@@ -1,3 +1,5 @@
+import Store
+
 /// What one batch did, in the terms operators count (metrics): filled by the write stage where
 /// it decides each outcome, returned with the batch (``BatchResult/summary``), never persisted.
 public struct BatchSummary: Sendable, Hashable {
@@ -61,6 +63,11 @@ public struct BatchSummary: Sendable, Hashable {
         rejections.merge(other.rejections, uniquingKeysWith: +)
         merges += other.merges
         appliedLatencies += other.appliedLatencies
+    }
+
+    /// The sources and systems this batch applied events of (the store's last-applied times).
+    public var appliedSystems: Set<SourceSystem> {
+        Set(appliedLatencies.map { SourceSystem(source: $0.source, system: $0.system) })
     }
 
     mutating func count(_ outcome: String, source: String, system: String?) {

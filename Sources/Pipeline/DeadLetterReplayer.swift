@@ -160,7 +160,8 @@ public struct DeadLetterReplayer: Sendable {
                         }
                     } else {
                         state.unreadable.append(position)
-                        logger.warning("dlq \(dlqTopic) \(position): not a crmsync dead letter (no crmsync.* headers); left alone")
+                        logger.warning("dlq \(dlqTopic) \(position): not a crmsync dead letter (no crmsync.* headers); left alone",
+                                       metadata: LogCoordinates.of(message))
                     }
                     state.cursor[partition] = message.offset + 1
                     if state.pending.count >= settings.chunkSize {

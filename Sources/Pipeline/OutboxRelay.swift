@@ -13,6 +13,9 @@ public final class OutboxRelay: Sendable {
     private let executor = DispatchExecutor(label: "crmsync.relay.store")
     private let wakeups = Locked<Wakeup>(Wakeup())
     private let stopping = Locked(false)
+    /// The retry wait in progress, which ``stop()`` cuts short.
+    private let retryWait = Locked<Task<Void, Never>?>(nil)
+    private let backoff: Backoff
     public let batchSize: Int
 
     private struct Wakeup {
@@ -20,11 +23,14 @@ public final class OutboxRelay: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
     }
 
-    public init(outbox: any Outbox, producer: KafkaProducer, logger: Logger, batchSize: Int = 500) {
+    /// - Parameter backoff: the waits between failed rounds (full jitter).
+    public init(outbox: any Outbox, producer: KafkaProducer, logger: Logger, batchSize: Int = 500,
+                backoff: Backoff = Backoff(baseMilliseconds: 200, capMilliseconds: 30_000)) {
         self.outbox = outbox
         self.producer = producer
         self.logger = logger
         self.batchSize = batchSize
+        self.backoff = backoff
     }
 
     /// Asks the relay to look at the outbox now (after a batch commits).
@@ -37,10 +43,12 @@ public final class OutboxRelay: Sendable {
         waiter?.resume()
     }
 
-    /// The graceful stop: ``run()`` drains the outbox once more and returns.
+    /// The graceful stop: ``run()`` drains the outbox once more and returns (at once, also when it
+    /// was waiting to retry a failed round).
     public func stop() {
         stopping.withLock { $0 = true }
         wake()
+        retryWait.withLock { $0 }?.cancel()
     }
 
     private var isStopping: Bool { stopping.withLock { $0 } }
@@ -57,7 +65,6 @@ public final class OutboxRelay: Sendable {
         }
         defer { ticker.cancel() }
         var failures = 0
-        let backoff = Backoff(baseMilliseconds: 200, capMilliseconds: 30_000)
         while !Task.isCancelled, !isStopping {
             do {
                 try await drain()
@@ -75,7 +82,7 @@ public final class OutboxRelay: Sendable {
                 let delay = backoff.delay(attempt: failures)
                 failures += 1
                 logger.error("outbox relay: \(error); retrying in \(delay) ms (attempt \(failures))")
-                try? await Task.sleep(nanoseconds: delay * 1_000_000)
+                await waitToRetry(milliseconds: delay)
             }
         }
         try await drain()
@@ -114,7 +121,8 @@ public final class OutboxRelay: Sendable {
         var failures = await reports.wait()
         // A golden row a newer version of its key overtook must not be sent after it.
         for id in GoldenOrder.superseded(records, failed: Set(failures.keys)) {
-            logger.notice("outbox record \(id): a newer version of its golden document was delivered first; not re-sent (superseded)")
+            logger.notice("outbox record \(id): a newer version of its golden document was delivered first; not re-sent (superseded)",
+                          metadata: records.first { $0.id == id }?.logMetadata)
             failures[id] = nil
         }
         // A broker refuses a whole produce request for one oversized record, and librdkafka does
@@ -136,7 +144,8 @@ public final class OutboxRelay: Sendable {
             let outbox = self.outbox
             let reason = "\(error)"
             try await executor.run { try outbox.park(id, reason: reason) }
-            logger.error("ALARM outbox record \(id) to \(record?.message.topic ?? "?") (\(record?.message.value?.count ?? 0) bytes) parked as undeliverable: \(error)")
+            logger.error("ALARM outbox record \(id) to \(record?.message.topic ?? "?") (\(record?.message.value?.count ?? 0) bytes) parked as undeliverable: \(error)",
+                         metadata: record?.logMetadata)
         }
         // Only the prefix before the first retriable failure counts as sent: a later row of the
         // same key must not overtake an earlier one that is published again next round (on a
@@ -148,7 +157,7 @@ public final class OutboxRelay: Sendable {
             try await executor.run { try outbox.markSent(delivered) }
         }
         if let (id, error) = retriable.min(by: { $0.key < $1.key }) {
-            logger.warning("outbox record \(id) not delivered yet: \(error); will retry")
+            logger.warning("outbox record \(id) not delivered yet: \(error); will retry", metadata: records.first { $0.id == id }?.logMetadata)
             throw error
         }
     }
@@ -159,6 +168,20 @@ public final class OutboxRelay: Sendable {
     static func isUndeliverable(_ error: any Error) -> Bool {
         guard let error = error as? KafkaError else { return false }
         return [KafkaErrorCode.messageTooLarge, KafkaErrorCode.recordListTooLarge, KafkaErrorCode.invalidRecord].contains(error.code)
+    }
+
+    /// Waits `milliseconds` before the next round, unless ``stop()`` or a cancellation ends it first.
+    private func waitToRetry(milliseconds: UInt64) async {
+        let wait = Task<Void, Never> { try? await Task.sleep(nanoseconds: milliseconds * 1_000_000) }
+        retryWait.withLock { $0 = wait }
+        // A stop() before the line above saw no wait to cancel, so look at the flag after it.
+        if isStopping { wait.cancel() }
+        await withTaskCancellationHandler {
+            await wait.value
+        } onCancel: {
+            wait.cancel()
+        }
+        retryWait.withLock { $0 = nil }
     }
 
     private func waitForWake() async {

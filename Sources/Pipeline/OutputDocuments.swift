@@ -23,9 +23,7 @@ enum CloudEvents {
 /// The output records one write produces, ready for the outbox.
 enum OutputRecords {
     static func golden(_ document: GoldenRecordDocument, topic: String, at time: Timestamp) throws -> ProducerMessage {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let value = Array(try encoder.encode(document))
+        let value = document.jsonBytes()
         // ce_id names the record version: a republished copy has the same id.
         let id = "\(document.id)@\(document.version)"
         return ProducerMessage(topic: topic, key: Array(document.id.utf8), value: value,

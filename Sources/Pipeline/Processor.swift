@@ -179,7 +179,8 @@ public final class Processor: Sendable {
                     try consumer.pause(paused)
                 }
                 attempt += 1
-                try await sleepBeforeRetry(attempt: attempt, "batch of \(batch.count)", failure, keepPolling: true)
+                try await sleepBeforeRetry(attempt: attempt, "batch of \(batch.count)", failure, keepPolling: true,
+                                           metadata: LogCoordinates.of(batch: batch))
             }
         }
     }
@@ -206,10 +207,12 @@ extension Processor {
                 return
             } catch let error as KafkaError where error.isRetriable {
                 attempt += 1
-                try await sleepBeforeRetry(attempt: attempt, "the recovery of \(report.partition)", error)
+                try await sleepBeforeRetry(attempt: attempt, "the recovery of \(report.partition)", error,
+                                           metadata: LogCoordinates.of(report.partition, offset: report.offset))
             } catch let failure as TransientFailure {
                 attempt += 1
-                try await sleepBeforeRetry(attempt: attempt, "the recovery of \(report.partition)", failure)
+                try await sleepBeforeRetry(attempt: attempt, "the recovery of \(report.partition)", failure,
+                                           metadata: LogCoordinates.of(report.partition, offset: report.offset))
             }
         }
     }
@@ -222,7 +225,8 @@ extension Processor {
             // says, or at the beginning. Nothing was skipped, so no alarm.
             let writer = self.writer
             let stored = try await executor.run { try writer.storedOffsets(for: [partition]) }[partition]
-            logger.warning("no starting offset for \(partition) (\(report.reason)); starting at \(stored.map(String.init) ?? "the beginning")")
+            logger.warning("no starting offset for \(partition) (\(report.reason)); starting at \(stored.map(String.init) ?? "the beginning")",
+                           metadata: LogCoordinates.of(partition))
             return stored ?? KafkaOffset.beginning
         }
         guard let marks = try await consumer.watermarks(for: [partition])[partition] else {
@@ -231,23 +235,25 @@ extension Processor {
         }
         guard report.offset < marks.low || report.offset > marks.high else {
             // In range after all (the log moved while the error was in flight): carry on.
-            logger.warning("\(partition): offset \(report.offset) was reported out of range but is within \(marks.low)..<\(marks.high) now; continuing there")
+            logger.warning("\(partition): offset \(report.offset) was reported out of range but is within \(marks.low)..<\(marks.high) now; continuing there",
+                           metadata: LogCoordinates.of(partition, offset: report.offset))
             return report.offset
         }
         let alarm = OffsetAlarm(partition: partition, storedOffset: report.offset, lowWatermark: marks.low, highWatermark: marks.high)
         let writer = self.writer
         try await executor.run { try writer.raiseOffsetAlarm(alarm) }
-        logger.error("ALARM \(alarm)")
+        logger.error("ALARM \(alarm)", metadata: LogCoordinates.of(partition, offset: report.offset))
         return alarm.resumeAt
     }
 
     /// Logs the transient failure and waits the backoff's delay for retry number `attempt` (1-based).
     /// - Parameter keepPolling: poll (partitions paused) instead of sleeping, so a long failure
     ///   does not exceed `max.poll.interval.ms` and get this member dropped from the group.
-    private func sleepBeforeRetry(attempt: Int, _ what: String, _ failure: any Error, keepPolling: Bool = false) async throws {
+    private func sleepBeforeRetry(attempt: Int, _ what: String, _ failure: any Error, keepPolling: Bool = false,
+                                  metadata: Logger.Metadata) async throws {
         if isStopping { throw CancellationError() }  // stopping: leave it uncommitted, like a cancel
         let delay = settings.backoff.delay(attempt: attempt - 1)
-        logger.warning("transient failure, retrying \(what) in \(delay) ms (attempt \(attempt)): \(failure)")
+        logger.warning("transient failure, retrying \(what) in \(delay) ms (attempt \(attempt)): \(failure)", metadata: metadata)
         if keepPolling {
             try await consumer.keepPolling(for: .milliseconds(Int64(delay)))
             try Task.checkCancellation()

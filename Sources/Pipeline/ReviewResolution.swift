@@ -111,6 +111,7 @@ extension WriteStage {
         let event = normalized.event
         try tx.updateEventOutcome(system: event.system, eventID: event.eventID, outcome: .applied, goldenID: record.id)
         try tx.moveOutcome(from: .review, to: .applied, source: event.source.rawValue, at: now)
+        try tx.noteApplied([SourceSystem(source: event.source.rawValue, system: event.system)], at: now)
         return record.id
     }
 }

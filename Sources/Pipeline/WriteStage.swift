@@ -39,7 +39,7 @@ public final class WriteStage: BatchWriter {
     let sources: [String: Source]
     let topics: OutputTopics
     let clock: Clock
-    private let logger: Logger
+    let logger: Logger
 
     public init(
         store: any GoldenStore, normalize: NormalizeStage, resolver: IdentityResolver, ownership: OwnershipEngine,
@@ -103,6 +103,7 @@ public final class WriteStage: BatchWriter {
                 }
                 try tally.write(to: tx)
                 try tx.countDeadLetters(summary.deadLetters, at: clock.now())
+                try tx.noteApplied(summary.appliedSystems, at: clock.now())
                 for (partition, next) in offsets {
                     try tx.commitOffset(topic: partition.topic, partition: partition.partition, next: next)
                 }
@@ -132,16 +133,17 @@ public final class WriteStage: BatchWriter {
         do {
             let outcomes = try tx.savepoint { try process(message, normalized, source: source, tx: tx, now: now, summary: &counted) }
             summary.add(counted)
+            logHeldForReview(message, normalized, outcomes)
             return outcomes
         } catch let error as StoreError where error.isTransient || error.kind == .corrupt {
             // Transient: the whole batch is retried. Corrupt: nothing can be applied, so the
             // processor stops (exit 5) rather than dead-letter every event that follows.
             throw error
         } catch let error as EventError {
-            return [try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now, summary: &summary)]
+            return [try deadLetter(message, error: error, source: source.rawValue, tx: tx, now: now, summary: &summary, eventIDs: Self.eventIDs(normalized))]
         } catch {
             let failure = EventError(.internalError, stage: .write, "could not apply: \(error)")
-            return [try deadLetter(message, error: failure, source: source.rawValue, tx: tx, now: now, summary: &summary)]
+            return [try deadLetter(message, error: failure, source: source.rawValue, tx: tx, now: now, summary: &summary, eventIDs: Self.eventIDs(normalized))]
         }
     }
 
@@ -176,13 +178,13 @@ public final class WriteStage: BatchWriter {
     }
 
     private func deadLetter(_ message: ConsumerMessage, error: EventError, source: String, tx: any StoreTransaction, now: Timestamp,
-                            summary: inout BatchSummary) throws -> CountedOutcome {
+                            summary: inout BatchSummary, eventIDs: [String] = []) throws -> CountedOutcome {
         let letter = DeadLetter(failed: message, error: error, failedAt: now)
         _ = try tx.enqueue(OutboxMessage(letter.record(topic: topics.dlq), at: now))
         summary.count(EventOutcome.deadLettered.rawValue, source: source, system: nil)
         summary.deadLetters[error.errorClass.rawValue, default: 0] += 1
         logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(error)",
-                       metadata: ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)"])
+                       metadata: LogCoordinates.of(message, eventIDs: eventIDs))
         return CountedOutcome(.deadLettered, source: source)
     }
 
@@ -216,7 +218,9 @@ public final class WriteStage: BatchWriter {
         guard let identity = try tx.applyIdentity(resolution, event: normalized, at: now) else {
             throw EventError(.internalError, stage: .dedup, "identity of \(event.eventID) is not decided")
         }
-        guard var record = try tx.record(identity.goldenID) else {
+        // Without merges the record's content is recomputed from its policy state: skip decoding it.
+        let stored = identity.absorbed.isEmpty ? try tx.recordForRewrite(identity.goldenID) : try tx.record(identity.goldenID)
+        guard var record = stored else {
             throw StoreError(.notFound, "record \(identity.goldenID) vanished inside its transaction")
         }
 

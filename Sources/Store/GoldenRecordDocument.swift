@@ -59,3 +59,33 @@ public struct GoldenRecordDocument: Sendable, Hashable, Encodable {
         try container.encode(updatedAt, forKey: .updatedAt)
     }
 }
+
+extension GoldenRecordDocument {
+    /// The document's JSON (`golden.records.v1`): byte for byte its `Encodable` form under
+    /// `JSONEncoder` with sorted keys, written without Foundation's encoder (see ``JSONWriter``).
+    public func jsonBytes() -> [UInt8] {
+        var out = JSONWriter(capacity: 1024 + fields.count * 160)
+        out.raw(#"{"consent":"#)
+        out.consent(consent)
+        out.raw(#","deleted_at":"#)
+        if let deletedAt { out.timestamp(deletedAt) } else { out.raw("null") }
+        out.raw(#","entity":"#)
+        out.string(entity.rawValue)
+        out.raw(#","external_ids":"#)
+        out.stringLists(externalIDs)
+        out.raw(#","fields":"#)
+        out.fields(fields)
+        out.raw(#","id":"#)
+        out.string(id)
+        out.raw(#","merged_into":"#)
+        if let mergedInto { out.string(mergedInto) } else { out.raw("null") }
+        out.raw(#","provenance":"#)
+        out.provenance(provenance)
+        out.raw(#","updated_at":"#)
+        out.timestamp(updatedAt)
+        out.raw(#","version":"#)
+        out.int(version)
+        out.raw("}")
+        return out.bytes
+    }
+}

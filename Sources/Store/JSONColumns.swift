@@ -9,6 +9,25 @@ enum JSONColumns {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
+    /// The record's columns, written by ``JSONWriter`` (the same text as ``encode(_:)``).
+    static func fields(_ fields: [String: FieldValue]) -> String {
+        var out = JSONWriter(capacity: 64 + fields.count * 48)
+        out.fields(fields)
+        return out.text
+    }
+
+    static func provenance(_ provenance: [String: Provenance]) -> String {
+        var out = JSONWriter(capacity: 64 + provenance.count * 128)
+        out.provenance(provenance)
+        return out.text
+    }
+
+    static func consent(_ records: [ConsentRecord]) -> String {
+        var out = JSONWriter(capacity: 16 + records.count * 128)
+        out.consent(records)
+        return out.text
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, from text: String, column: String, id: String) throws(StoreError) -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(text.utf8))
@@ -66,37 +85,93 @@ extension JSONColumns {
     /// base64}]`, a nil value omitted), written by hand: two rows per applied event made
     /// Foundation's encoder one of the write path's larger costs.
     static func encodeHeaders(_ headers: [OutboxHeader]) -> String {
-        var out = "["
-        for (index, header) in headers.enumerated() {
-            if index > 0 { out += "," }
-            out += #"{"name":"#
-            appendQuoted(header.name, to: &out)
+        var out = JSONWriter(capacity: 64 * headers.count)
+        out.array(headers) { out, header in
+            out.raw(#"{"name":"#)
+            out.string(header.name)
             if let value = header.value {
-                out += #","value":""#
-                out += value.base64EncodedString()
-                out += #"""#
+                out.raw(#","value":"#)
+                out.string(value.base64EncodedString())
             }
-            out += "}"
+            out.raw("}")
         }
-        return out + "]"
+        return out.text
+    }
+}
+
+extension JSONColumns {
+    /// Outbox headers read back: the shape ``encodeHeaders(_:)`` writes is parsed by hand (the
+    /// relay reads every row's headers; Foundation's decoder was most of its time), anything
+    /// else (rows from older versions) through `JSONDecoder`.
+    static func decodeHeaders(_ text: String, id: String) throws(StoreError) -> [OutboxHeader] {
+        var scanner = HeaderScanner(text)
+        if let headers = scanner.headers() { return headers }
+        return try decode([OutboxHeader].self, from: text, column: "headers", id: id)
+    }
+}
+
+/// The scanner of ``JSONColumns/decodeHeaders(_:id:)``'s fast path: `[{"name":"…","value":"base64"}, …]`,
+/// names with only the escapes ``JSONColumns`` writes. Returns nil on anything else.
+private struct HeaderScanner {
+    private let bytes: [UInt8]
+    private var index = 0
+
+    init(_ text: String) { bytes = Array(text.utf8) }
+
+    mutating func headers() -> [OutboxHeader]? {
+        guard take("[") else { return nil }
+        var headers: [OutboxHeader] = []
+        if take("]") { return index == bytes.count ? headers : nil }
+        repeat {
+            guard take(#"{"name":"#), let name = string() else { return nil }
+            var value: Data?
+            if take(#","value":"#) {
+                guard let encoded = string(), let decoded = Data(base64Encoded: encoded) else { return nil }
+                value = decoded
+            }
+            guard take("}") else { return nil }
+            headers.append(OutboxHeader(name, bytes: value))
+        } while take(",")
+        guard take("]"), index == bytes.count else { return nil }
+        return headers
     }
 
-    /// A JSON string literal (quotes, backslashes and control characters escaped; `/` kept).
-    private static func appendQuoted(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+    private mutating func take(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let matches = literal.withUTF8Buffer { expected in
+            (0..<count).allSatisfy { bytes[index + $0] == expected[$0] }
+        }
+        if matches { index += count }
+        return matches
+    }
+
+    /// A JSON string without escapes other than `\"`, `\\`, `\n`, `\r`, `\t`.
+    private mutating func string() -> String? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        index += 1
+        var out: [UInt8] = []
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: out, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard index < bytes.count else { return nil }
+                let escaped = bytes[index]
+                index += 1
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                default: return nil  // \uXXXX and others: leave it to JSONDecoder
+                }
+            default:
+                out.append(byte)
             }
         }
-        out += "\""
+        return nil
     }
 }

@@ -16,6 +16,8 @@ public struct OperationsSnapshot: Sendable, Hashable {
     public var alarms: [Alarm.Kind: Int]
     /// When each source last had an event applied.
     public var lastAppliedAt: [String: Timestamp]
+    /// When each source and producing system last had an event applied.
+    public var lastAppliedBySystem: [SourceSystem: Timestamp] = [:]
 }
 
 extension SQLiteStore {
@@ -38,7 +40,8 @@ extension SQLiteStore {
                 }
                 let oldest: Int64? = unsent?["oldest"]
                 return OperationsSnapshot(outboxUnsent: unsent?["n"] ?? 0, oldestUnsentAt: oldest.map(Timestamp.init(epochMilliseconds:)),
-                                          outboxParked: parked, openReviews: reviews, alarms: alarms, lastAppliedAt: lastApplied)
+                                          outboxParked: parked, openReviews: reviews, alarms: alarms, lastAppliedAt: lastApplied,
+                                          lastAppliedBySystem: try Self.lastAppliedBySystem(db))
             }
         } catch {
             throw Self.wrap(error, "operations snapshot")

@@ -11,6 +11,9 @@ enum Queries {
     static let identifiersOfRecord = "SELECT kind, value FROM identifiers WHERE golden_id = ?"
     static let externalIDsOfRecord = "SELECT system, external_id FROM crosswalk WHERE golden_id = ?"
     static let recordByID = "SELECT * FROM records WHERE id = ?"
+    static let recordForRewrite = """
+        SELECT id, entity, version, policy_state, deleted_at, merged_into, created_at, updated_at FROM records WHERE id = ?
+        """
     static let recordExists = "SELECT 1 FROM records WHERE id = ?"
     static let recordVersion = "SELECT version FROM records WHERE id = ?"
     static let updateRecord = """
@@ -62,6 +65,7 @@ enum Queries {
         ("identifiers of a record", identifiersOfRecord, ["c-x"]),
         ("external ids of a record", externalIDsOfRecord, ["c-x"]),
         ("record by id", recordByID, ["c-x"]),
+        ("record for rewrite", recordForRewrite, ["c-x"]),
         ("record exists", recordExists, ["c-x"]),
         ("record version", recordVersion, ["c-x"]),
         ("update record", updateRecord, ["c-x", "contact", 1, "{}", "{}", "[]", "", nil, nil, 0, 0]),

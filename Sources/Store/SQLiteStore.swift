@@ -122,6 +122,9 @@ public final class SQLiteStore: GoldenStore {
                 // NORMAL an OS crash could lose a commit whose audit event was already published,
                 // and re-applying it would put a second, different event at the same seq.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                // 32 MiB of page cache (SQLite's default is 2 MiB): with 100,000s of records the
+                // identity indexes and records no longer fit, and every miss is a read syscall.
+                try db.execute(sql: "PRAGMA cache_size = -32768")
             }
         }
         return configuration

@@ -46,6 +46,11 @@ final class SQLiteTransaction: StoreTransaction {
         return try Self.decodeRecord(row)
     }
 
+    func recordForRewrite(_ id: GoldenID) throws -> GoldenRecord? {
+        guard let row = try Row.fetchOne(cached: db, sql: Queries.recordForRewrite, arguments: [id]) else { return nil }
+        return try Self.decodeRecord(row, content: false)
+    }
+
     func liveRecord(_ id: GoldenID) throws -> GoldenRecord? {
         guard let found = try record(id) else { return nil }
         // Tombstones point straight at the survivor (merges re-point older tombstones), so one hop suffices.
@@ -494,13 +499,18 @@ final class SQLiteTransaction: StoreTransaction {
     // MARK: Row decoding
 
     private static func recordArguments(_ record: GoldenRecord) throws -> StatementArguments {
-        [record.id, record.entity.rawValue, record.version, try JSONColumns.encode(record.fields),
-         try JSONColumns.encode(record.provenance), try JSONColumns.encode(record.consent), record.policyState,
+        [record.id, record.entity.rawValue, record.version, JSONColumns.fields(record.fields),
+         JSONColumns.provenance(record.provenance), JSONColumns.consent(record.consent), record.policyState,
          record.deletedAt?.epochMilliseconds, record.mergedInto, record.createdAt.epochMilliseconds,
          record.updatedAt.epochMilliseconds]
     }
 
+    /// - Parameter content: whether to decode `fields`, `provenance` and `consent` (else empty).
     private static func decodeRecord(_ row: Row) throws -> GoldenRecord {
+        try decodeRecord(row, content: true)
+    }
+
+    private static func decodeRecord(_ row: Row, content: Bool) throws -> GoldenRecord {
         let id = try row.decode(String.self, forColumn: "id")
         let entityName = try row.decode(String.self, forColumn: "entity")
         guard let entity = Entity(rawValue: entityName) else {
@@ -508,11 +518,11 @@ final class SQLiteTransaction: StoreTransaction {
         }
         return GoldenRecord(
             id: id, entity: entity, version: try row.decode(Int64.self, forColumn: "version"),
-            fields: try JSONColumns.decodeFields(try row.decode(String.self, forColumn: "fields"), entity: entity, id: id),
-            provenance: try JSONColumns.decode([String: Provenance].self, from: try row.decode(String.self, forColumn: "provenance"),
-                                               column: "provenance", id: id),
-            consent: try JSONColumns.decode([ConsentRecord].self, from: try row.decode(String.self, forColumn: "consent"),
-                                            column: "consent", id: id),
+            fields: content ? try JSONColumns.decodeFields(try row.decode(String.self, forColumn: "fields"), entity: entity, id: id) : [:],
+            provenance: content ? try JSONColumns.decode([String: Provenance].self, from: try row.decode(String.self, forColumn: "provenance"),
+                                                         column: "provenance", id: id) : [:],
+            consent: content ? try JSONColumns.decode([ConsentRecord].self, from: try row.decode(String.self, forColumn: "consent"),
+                                                      column: "consent", id: id) : [],
             policyState: try row.decode(Data.self, forColumn: "policy_state"),
             deletedAt: try row.decode(Int64?.self, forColumn: "deleted_at").map(Timestamp.init(epochMilliseconds:)),
             mergedInto: try row.decode(String?.self, forColumn: "merged_into"),
@@ -544,8 +554,7 @@ final class SQLiteTransaction: StoreTransaction {
             message: OutboxMessage(
                 topic: try row.decode(String.self, forColumn: "topic"), key: try row.decode(Data?.self, forColumn: "key"),
                 value: try row.decode(Data.self, forColumn: "value"),
-                headers: try JSONColumns.decode([OutboxHeader].self, from: try row.decode(String.self, forColumn: "headers"),
-                                                column: "headers", id: "outbox \(id)"),
+                headers: try JSONColumns.decodeHeaders(try row.decode(String.self, forColumn: "headers"), id: "outbox \(id)"),
                 createdAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "created_at"))),
             sentAt: try row.decode(Int64?.self, forColumn: "sent_at").map(Timestamp.init(epochMilliseconds:)))
     }

@@ -229,6 +229,7 @@ enum Schema {
                 """)
         }
         registerDeadLetterCounterMigration(&migrator)
+        registerLastAppliedMigration(&migrator)
         return migrator
     }
 }

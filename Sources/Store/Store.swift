@@ -85,6 +85,10 @@ public protocol StoreReader: IdentityLookup {
 
 /// Write access inside one transaction (``GoldenStore/write(_:)``).
 public protocol StoreTransaction: StoreReader {
+    /// The record with this id for a writer that recomputes its content from the policy state:
+    /// `fields`, `provenance` and `consent` are left empty (not decoded), everything else is
+    /// read. Decoding those JSON columns was a tenth of the write path's time.
+    func recordForRewrite(_ id: GoldenID) throws -> GoldenRecord?
     /// Notes a near match of two records (a conflict scoring below the review threshold) once
     /// per pair; returns whether it was new. See ``NearMatch``.
     @discardableResult
@@ -124,6 +128,8 @@ public protocol StoreTransaction: StoreReader {
     func countOutcome(_ outcome: EventOutcome, source: String, count: Int, at time: Timestamp) throws
     /// Counts the dead letters a batch wrote, by error class; `time` is when.
     func countDeadLetters(_ byClass: [String: Int], at time: Timestamp) throws
+    /// Notes that events of these sources and systems were applied at `time` (silence detection).
+    func noteApplied(_ pairs: Set<SourceSystem>, at time: Timestamp) throws
     /// Opens a review request; false when one with this id exists already.
     @discardableResult
     func openReviewRequest(_ request: ReviewRequest) throws -> Bool

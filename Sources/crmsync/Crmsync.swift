@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `crmsync`: keeps one clean customer record while CRM, marketing automation, billing and
 /// product analytics publish changes about the same people to Kafka.
@@ -13,4 +14,22 @@ struct Crmsync: AsyncParsableCommand {
         """,
         subcommands: [DemoCommand.self, RunCommand.self, BenchCommand.self, DevBrokerCommand.self, TopicsCommand.self, RecordsCommand.self, ReviewCommand.self, DeadLetterCommand.self, PurgeCommand.self, AuditCommand.self, StatsCommand.self, ConsoleCommand.self]
     )
+
+    /// Argument-parser's `main()`, except that a usage error (an unknown option, a bad value, a
+    /// failed `validate()`) exits 2 like every other bad-configuration error (docs/operations.md
+    /// exit codes) instead of argument-parser's 64. Other errors and exit codes pass unchanged.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(CLIFailure.usage("").exitCode)
+        }
+    }
 }

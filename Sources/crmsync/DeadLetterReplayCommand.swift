@@ -16,7 +16,8 @@ extension DeadLetterCommand {
             store (who, when, filters, counts; see `crmsync dlq stats`). Ctrl-C stops after the \
             letters in flight are delivered; `--resume` continues the interrupted run where it \
             stopped. Exit codes: 0 done, 1 failed (the run is recorded as interrupted), 2 bad \
-            usage, 3 Kafka unreachable, 5 store missing or in use, 130 stopped by a signal.
+            usage, 3 Kafka unreachable, 5 store missing or in use, 124 shutdown_timeout reached \
+            before the letters in flight were delivered, 130 stopped by a signal.
             """
         )
 

@@ -26,7 +26,8 @@ struct RunCommand: AsyncParsableCommand {
         store's id; a partition last committed by another store stops the run (exit 6) unless
         --adopt. Exit codes: 0 clean shutdown, 1 unexpected failure, 2 bad configuration,
         3 Kafka failure (a fatal producer error included), 5 store failure or store already in
-        use, 6 another store in the consumer group, 7 an unreadable record batch, 130 a second signal.
+        use, 6 another store in the consumer group, 7 an unreadable record batch,
+        124 shutdown_timeout reached before the graceful shutdown finished, 130 a second signal.
         """
     )
 

@@ -116,7 +116,10 @@ extension Stages {
             throw CLIFailure.kafka("\(error)")
         }
         let outbox: any Outbox = metrics.map { MeasuredOutbox(store: store, metrics: $0) } ?? StoreOutbox(store: store)
-        let relay = OutboxRelay(outbox: outbox, producer: producer, logger: logger)
+        // A 500-message batch writes ~1,250 outbox rows; each relay round ends in a write
+        // transaction (deleting what was delivered) that waits for the processor's lock, so one
+        // round per batch rather than three.
+        let relay = OutboxRelay(outbox: outbox, producer: producer, logger: logger, batchSize: 2_000)
         var settings = Processor.Settings(
             topics: TopicRole.sources.map(configuration.topic),
             consumer: ConsumerConfiguration(bootstrapServers: configuration.brokers, groupID: configuration.groupID, overrides: configuration.kafka)

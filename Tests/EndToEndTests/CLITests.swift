@@ -107,6 +107,22 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: store), "nothing started")
     }
 
+    @Test("usage errors of argument-parser (unknown option, bad value, missing value, a failed validate()) exit 2 with the usage text, not 64", arguments: [
+        (["run", "--no-such-option"], "Unknown option '--no-such-option'"),
+        (["run", "--batch-size", "many"], "--batch-size"),
+        (["records", "get", "--email"], "Missing value for '--email"),
+        (["bench", "--events", "5"], "--events must be between 100 and 10000000"),
+    ])
+    func usageErrorsExit2(arguments: [String], expected: String) async throws {
+        let result = try await crmsync(arguments)
+        #expect(result.status == 2, "\(arguments): \(result.status) \(result.stderr)")
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(result.stderr.contains("Usage: crmsync"), "the usage text helps: \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        let help = try await crmsync(arguments.prefix(1) + ["--help"])
+        #expect(help.status == 0 && help.stdout.contains("USAGE: crmsync"), "help is not an error: \(help.status)")
+    }
+
     @Test("an unreachable cluster is a clear error, not a hang")
     func unreachableCluster() async throws {
         let result = try await crmsync(["topics", "apply", "--brokers", "127.0.0.1:1", "--log-level", "critical"])

@@ -93,11 +93,12 @@ extension FailureModes {
             let lag = values.filter { $0.key.hasPrefix("crmsync_consumer_lag{") }
             #expect(!lag.isEmpty && lag.values.allSatisfy { $0 == 0 }, "caught up: no lag on any assigned partition \(lag)")
             let now = Date().timeIntervalSince1970
-            for source in ["crm", "billing"] {
-                let last = try #require(values["crmsync_last_applied_timestamp_seconds{source=\"\(source)\"}"])
-                #expect(last > now - 600 && last <= now + 1, "last applied \(source) event is recent")
+            for (source, system) in [("crm", "salesforce"), ("billing", "stripe")] {
+                let last = try #require(values["crmsync_last_applied_timestamp_seconds{source=\"\(source)\",system=\"\(system)\"}"])
+                #expect(last > now - 600 && last <= now + 1, "last applied \(system) event on \(source) is recent")
             }
-            #expect(values[#"crmsync_last_applied_timestamp_seconds{source="map"}"#] == nil, "no map event was ever applied")
+            let lastApplied = values.keys.filter { $0.hasPrefix("crmsync_last_applied_timestamp_seconds") }.sorted()
+            #expect(lastApplied.count == 2, "one series per source and system that applied events (none for map, none for dead letters): \(lastApplied)")
             let published = try #require(values["crmsync_outbox_published_total"])
             #expect(published >= 3 + 6 * 2, "dead letters, golden records and audit events published")
             #expect(values["crmsync_publish_latency_seconds_count"] == published, "one written → published latency per published row")

@@ -1,3 +1,4 @@
+import Foundation
 import Operations
 import Pipeline
 import Testing
@@ -44,6 +45,26 @@ struct PipelineMetricsTests {
         #expect(text.contains("crmsync_publish_latency_seconds_count 3"))
         #expect(text.contains(#"crmsync_publish_latency_seconds_bucket{le="0.25"} 2"#), "\(text)")
         #expect(text.contains(#"crmsync_stage_duration_seconds_count{stage="publish"} 1"#), "an empty round is not a round")
+    }
+
+    @Test("system label values are capped: the first systems keep their names, later ones share `other`; `unknown` always passes")
+    func systemCardinality() {
+        let metrics = PipelineMetrics()
+        var summary = BatchSummary()
+        for index in 0..<(PipelineMetrics.maxSystems + 4) {
+            summary.events[.init(source: "crm", system: String(format: "system%02d", index), outcome: "applied")] = 1
+        }
+        summary.events[.init(source: "crm", system: "unknown", outcome: "dead_lettered")] = 2
+        // In name order, as a dictionary's order is not defined.
+        for index in 0..<(PipelineMetrics.maxSystems + 4) { _ = metrics.systemLabel(String(format: "system%02d", index)) }
+        metrics.record(BatchResult(nextOffsets: [:], outcomes: [:], summary: summary))
+        let text = metrics.render()
+        let last = String(format: "system%02d", PipelineMetrics.maxSystems - 1)
+        #expect(text.contains(#"crmsync_events_total{source="crm",system="\#(last)",outcome="applied"} 1"#), "\(text)")
+        #expect(!text.contains(String(format: "system%02d", PipelineMetrics.maxSystems)))
+        #expect(text.contains(#"crmsync_events_total{source="crm",system="other",outcome="applied"} 4"#))
+        #expect(text.contains(#"crmsync_events_total{source="crm",system="unknown",outcome="dead_lettered"} 2"#))
+        #expect(metrics.systemLabel("system00") == "system00", "a system admitted once keeps its name")
     }
 
     @Test("an event that occurred after it was applied (clock skew) counts as age 0")

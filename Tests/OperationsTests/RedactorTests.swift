@@ -39,6 +39,20 @@ struct RedactorTests {
         #expect(line.contains(#""offset":"17""#) && line.contains(#""topic":"crm.events.v1""#) && line.contains(#""event_id":"evt-1""#))
         #expect(lines.all.count == 1 && !line.contains("\n"))
     }
+
+    @Test("event ids are kept as the sender chose them (digit runs included), except an email address in one")
+    func eventIDs() throws {
+        let lines = LinesBox()
+        var logger = Logger(label: "test") { RedactingLogHandler(label: $0, level: .info, format: .json, write: lines.append) }
+        logger.logLevel = .info
+        logger.info("held", metadata: ["event_id": "4402137720", "outbox_id": "12", "output_topic": "review.requests.v1", "ce_id": "c-1@3"])
+        logger.info("held", metadata: ["event_id": "signup:ada@example.com"])
+        let all = lines.all
+        #expect(all.count == 2)
+        #expect(all.first?.contains(#""event_id":"4402137720""#) == true, "\(all)")
+        #expect(all.first?.contains(#""outbox_id":"12""#) == true && all.first?.contains(#""ce_id":"c-1@3""#) == true)
+        #expect(all.last?.contains(#""event_id":"signup:[email]""#) == true, "\(all)")
+    }
 }
 
 final class LinesBox: Sendable {

@@ -40,6 +40,45 @@ struct OperationsSnapshotTests {
         #expect(snapshot.lastAppliedAt == ["crm": later], "billing had no applied event")
     }
 
+    @Test("last applied per source and system: the latest time of each pair, never moving back")
+    func lastAppliedBySystem() throws {
+        let directory = try TemporaryDirectory()
+        let store = try SQLiteStore(path: directory.path("store.sqlite"))
+        #expect(try store.operationsSnapshot().lastAppliedBySystem.isEmpty)
+        let later = Timestamp(epochMilliseconds: t0.epochMilliseconds + 60_000)
+        let salesforce = SourceSystem(source: "crm", system: "salesforce")
+        let hubspot = SourceSystem(source: "crm", system: "hubspot")
+        let stripe = SourceSystem(source: "billing", system: "stripe")
+        try store.write { tx in try tx.noteApplied([salesforce, hubspot], at: t0) }
+        try store.write { tx in try tx.noteApplied([hubspot, stripe], at: later) }
+        try store.write { tx in try tx.noteApplied([stripe], at: t0) }
+        #expect(try store.operationsSnapshot().lastAppliedBySystem == [salesforce: t0, hubspot: later, stripe: later])
+    }
+
+    @Test("a store from before the per-system times gets them from its remembered applied events when migrated")
+    func lastAppliedSeededByMigration() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("old.sqlite")
+        let later = Timestamp(epochMilliseconds: t0.epochMilliseconds + 60_000)
+        do {
+            let store = try SQLiteStore(path: path)
+            try store.write { tx in
+                for (id, system, source, outcome, at) in [("e1", "salesforce", Source.crm, EventOutcome.applied, t0), ("e2", "salesforce", .crm, .applied, later),
+                                                          ("e3", "stripe", .billing, .review, later), ("e4", "stripe", .billing, .applied, t0)] {
+                    try tx.rememberEvent(RememberedEvent(system: system, eventID: id, source: source, outcome: outcome, goldenID: nil, seenAt: at))
+                }
+            }
+            // As the store was before the migration.
+            try store.writeRaw { db in
+                try db.execute(sql: "DROP TABLE last_applied")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v11-last-applied-by-system'")
+            }
+        }
+        let migrated = try SQLiteStore(path: path)
+        #expect(try migrated.operationsSnapshot().lastAppliedBySystem == [SourceSystem(source: "crm", system: "salesforce"): later,
+                                                                           SourceSystem(source: "billing", system: "stripe"): t0])
+    }
+
     @Test("the write probe fails while another connection holds the write lock, and succeeds after")
     func probe() throws {
         let directory = try TemporaryDirectory()

@@ -21,6 +21,23 @@ struct OutboxHeaderColumnTests {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let expected = try JSONDecoder().decode([OutboxHeader].self, from: encoder.encode(headers))
         #expect(try JSONDecoder().decode([OutboxHeader].self, from: Data((stored ?? "").utf8)) == expected)
+        #expect(stored == String(decoding: try encoder.encode(headers), as: UTF8.self))
         #expect(try store.read { try $0.unsentOutbox(limit: 1) }.first?.message.headers == headers)
+    }
+
+    @Test("headers in another JSON layout (other member order, escapes) still read back through the general decoder")
+    func otherLayouts() throws {
+        let directory = try TemporaryDirectory()
+        let store = try SQLiteStore(path: directory.path("store.sqlite"))
+        let id = try store.write { try $0.enqueue(OutboxMessage(topic: "t", key: nil, value: Data("v".utf8), headers: [], createdAt: t0)) }
+        let layouts: [(String, [OutboxHeader])] = [
+            (#"[{"value":"eA==","name":"a\/b"}]"#, [OutboxHeader("a/b", "x")]),
+            (#"[ {"name":"\u00e9","value":"eQ=="} ]"#, [OutboxHeader("é", "y")]),
+            (#"[{"name":"n"},{"name":"m","value":""}]"#, [OutboxHeader("n", bytes: nil), OutboxHeader("m", bytes: Data())]),
+        ]
+        for (text, expected) in layouts {
+            try store.writeRaw { try $0.execute(sql: "UPDATE outbox SET headers = ? WHERE id = ?", arguments: [text, id]) }
+            #expect(try store.read { try $0.unsentOutbox(limit: 1) }.first?.message.headers == expected, "\(text)")
+        }
     }
 }

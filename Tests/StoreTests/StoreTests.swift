@@ -31,7 +31,7 @@ struct MigrationTests {
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
         }
         #expect(tables == ["alarms", "audit_heads", "audit_log", "consumed_offsets", "crosswalk", "dead_letter_counters", "dlq_replay_runs", "dlq_replayed", "events",
-                           "identifier_counts", "identifiers", "merges", "near_matches", "outbox", "outcome_counters", "records", "review_requests",
+                           "identifier_counts", "identifiers", "last_applied", "merges", "near_matches", "outbox", "outcome_counters", "records", "review_requests",
                            "store_binding"])
         #expect(try store.readRaw { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         try store.write { tx in try tx.insertRecord(GoldenRecord(id: "c-1", entity: .contact, createdAt: t0, updatedAt: t0)) }

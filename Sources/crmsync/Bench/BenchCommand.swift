@@ -49,6 +49,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON instead of a table.")
     var json = false
 
+    @Flag(help: "Measure the write stage alone (no Kafka): --events messages of the mix applied to a fresh store after seeding the first --records count.")
+    var writerOnly = false
+
     var recordCounts: [Int] { records.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
     var rateValues: [Int] { rates.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
@@ -75,6 +78,16 @@ struct BenchCommand: AsyncParsableCommand {
             let progress = BenchProgress()
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crmsync-bench-\(getpid())")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            if writerOnly {
+                let writer = BenchWriter(configuration: configuration, records: recordCounts.first ?? 0, events: events, seed: seed,
+                                         scratch: scratch, logger: logger)
+                let result = try writer.run(progress: progress)
+                let outcomes = result.outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                print("writer: \(result.messages) messages, \(Int(Double(result.messages) / result.cpuSeconds)) per CPU-second, "
+                      + "\(Int(Double(result.messages) / result.wallSeconds))/s wall in apply; outcomes: \(outcomes)")
+                try? FileManager.default.removeItem(at: scratch)
+                return
+            }
             progress.line("bench: scratch directory \(scratch.path) (child logs, stores)")
 
             let cluster = try await BenchCluster(configuration: &configuration, logger: logger)

@@ -59,7 +59,7 @@ struct BenchSeeder {
     }
 
     /// Does what the relay does once the broker has them: delivered rows leave the outbox.
-    private func markOutboxSent() throws {
+    func markOutboxSent() throws {
         while true {
             let ids = try store.read { try $0.unsentOutbox(limit: 10_000).map(\.id) }
             guard !ids.isEmpty else { return }
