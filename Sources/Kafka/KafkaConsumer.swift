@@ -14,11 +14,15 @@ import Dispatch
 ///
 /// With `auto.offset.reset=error`, a partition whose position is no longer in the log is not
 /// moved silently: ``nextDelivery(maxMessages:)`` reports it as ``OffsetOutOfRange`` and the
-/// partition stays stopped until the application calls ``restartFetch(_:at:)``.
+/// partition stays stopped until the application calls ``restartFetch(_:at:)``. A record batch
+/// librdkafka cannot decode halts its partition (``UnreadableBatch``) instead of being skipped,
+/// and with a ``CommitMark`` a partition committed under another mark is halted at assignment.
 public final class KafkaConsumer: Sendable {
-    private let client: NativeClient
+    let client: NativeClient
     private let configuration: ConsumerConfiguration
-    private let buffer = Locked(MessageBuffer())
+    let buffer = Locked(MessageBuffer())
+    /// The mark written with this consumer's commits and checked on assignment (``markCommits(_:)``).
+    let mark = Locked<CommitMark?>(nil)
     /// Where each assigned partition started (as handed to librdkafka at assignment).
     private let startOffsets = Locked<[TopicPartition: Int64]>([:])
 
@@ -44,6 +48,10 @@ public final class KafkaConsumer: Sendable {
                 self?.startOffsets.withLock { offsets in revoked.forEach { offsets[$0] = nil } }
             }, assigned: { [weak self] started in
                 self?.startOffsets.withLock { $0.merge(started) { _, new in new } }
+            }, checkMarks: { [weak self] rk, started in
+                self?.checkMarks(rk, startOffsets: started)
+            }, afterAssign: { [weak self] rk, verdict in
+                self?.afterAssign(rk, verdict)
             })
         }
     }
@@ -290,12 +298,17 @@ public final class KafkaConsumer: Sendable {
             case .messages(let batch): return batch
             case .offsetOutOfRange(let report):
                 client.context.logger.error("offset out of range: \(report); the partition stays stopped (use nextDelivery to handle it)")
+            case .foreignCommit(let report):
+                client.context.logger.error("foreign commit mark: \(report); the partition stays halted (use nextDelivery to handle it)")
+            case .unreadable(let report):
+                client.context.logger.error("unreadable record batch: \(report); the partition stays halted (use nextDelivery to handle it)")
             case .closed: return []
             }
         }
     }
 
-    /// Like ``nextBatch(maxMessages:)``, but also hands out ``OffsetOutOfRange`` reports, each
+    /// Like ``nextBatch(maxMessages:)``, but also hands out ``OffsetOutOfRange``, ``ForeignCommit``
+    /// and ``UnreadableBatch`` reports (the last two halt their partition until it is revoked), each
     /// once and only after every message of its partition fetched before it was handed out (so
     /// an application that commits batch by batch sees the report after the partition's last
     /// good batch). Returns ``ConsumerDelivery/closed`` when the consumer is closed or the task
@@ -305,6 +318,7 @@ public final class KafkaConsumer: Sendable {
         while true {
             let (item, closed) = buffer.withLock { buffer -> (ConsumerDelivery?, Bool) in
                 if let report = buffer.popOffsetOutOfRange() { return (.offsetOutOfRange(report), buffer.closed) }
+                if let halt = buffer.popHalt() { return (halt, buffer.closed) }
                 guard let first = buffer.popDeliverable() else { return (nil, buffer.closed || buffer.stopped) }
                 var batch = [first]
                 while batch.count < maxMessages, let message = buffer.popDeliverable() {
@@ -473,6 +487,11 @@ public final class KafkaConsumer: Sendable {
             throw fatal
         }
         let error = KafkaError(m.err, context: context, message: text)
+        if !topic.isEmpty, UnreadableBatch.isUndecodable(m.err) {
+            // librdkafka skips the batch and goes on: halt the partition instead (never silent).
+            halt(unreadable: UnreadableBatch(partition: TopicPartition(topic: topic, partition: m.partition), offset: m.offset, error: error))
+            return
+        }
         if !topic.isEmpty, m.err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || m.err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE {
             // librdkafka stopped fetching this partition (auto.offset.reset=error): hand the
             // application a typed report; it decides where to restart.
@@ -493,6 +512,10 @@ public enum ConsumerDelivery: Sendable {
     case messages([ConsumerMessage])
     /// A partition stopped because its position is not in the log.
     case offsetOutOfRange(OffsetOutOfRange)
+    /// An assigned partition was last committed under another ``CommitMark``; it is halted.
+    case foreignCommit(ForeignCommit)
+    /// A record batch of a partition cannot be decoded; the partition is halted at it.
+    case unreadable(UnreadableBatch)
     /// The consumer was closed or the task cancelled.
     case closed
 }
@@ -532,6 +555,9 @@ struct MessageBuffer {
     private var head = 0
     /// Stopped partitions not yet reported to the application.
     private var outOfRange: [OffsetOutOfRange] = []
+    /// Partitions halted by a foreign commit mark or an unreadable batch, until revoked.
+    private(set) var halted: Set<TopicPartition> = []
+    private var haltReports: [(TopicPartition, ConsumerDelivery)] = []
     var paused: Set<TopicPartition> = []
     var closed = false
     /// ``KafkaConsumer/stopDeliveries()`` was called: deliver what is buffered, then `.closed`.
@@ -551,7 +577,25 @@ struct MessageBuffer {
     }
 
     mutating func append(_ message: ConsumerMessage) {
+        // Fetched after its partition was halted: never handed out (the partition is fetched
+        // again from the application's position once it is reassigned).
+        guard !halted.contains(message.topicPartition) else { return }
         items.append(message)
+    }
+
+    /// Halts `partition`: messages fetched from now on are dropped; `report` is handed out
+    /// (once) after the messages buffered before it.
+    mutating func halt(_ partition: TopicPartition, report: ConsumerDelivery) {
+        guard halted.insert(partition).inserted else { return }
+        haltReports.append((partition, report))
+    }
+
+    /// The oldest halt report whose partition has no message left to hand out before it.
+    mutating func popHalt() -> ConsumerDelivery? {
+        guard !haltReports.isEmpty else { return nil }
+        let waiting = bufferedPartitions
+        guard let index = haltReports.firstIndex(where: { !waiting.contains($0.0) }) else { return nil }
+        return haltReports.remove(at: index).1
     }
 
     /// The oldest message whose partition is not paused (per-partition order is kept).
@@ -580,6 +624,8 @@ struct MessageBuffer {
     mutating func drop(partitionsIn revoked: Set<TopicPartition>) {
         guard !revoked.isEmpty else { return }
         outOfRange.removeAll { revoked.contains($0.partition) }
+        halted.subtract(revoked)
+        haltReports.removeAll { revoked.contains($0.0) }
         items = items[head...].filter { !revoked.contains($0.topicPartition) }
         head = 0
     }

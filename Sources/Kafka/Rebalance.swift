@@ -26,6 +26,11 @@ struct RebalanceBridge: Sendable {
     /// Remembers where assigned partitions start (`KafkaOffset.stored` where the group's
     /// committed offset decides), for ``KafkaConsumer/restartFetch(_:at:)``.
     let assigned: @Sendable ([TopicPartition: Int64]) -> Void
+    /// Before assigning: checks the consumer's ``CommitMark`` against the committed metadata
+    /// (nil: no mark set, or the check failed and was logged).
+    let checkMarks: @Sendable (OpaquePointer, [TopicPartition: Int64]) -> MarkVerdict?
+    /// After assigning: halts foreign partitions and commits the claims.
+    let afterAssign: @Sendable (OpaquePointer, MarkVerdict) -> Void
 }
 
 extension Array where Element == TopicPartition {
@@ -87,6 +92,7 @@ let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, Unsa
             }
         }
         bridge?.assigned(startOffsets)
+        let verdict = bridge?.checkMarks(rk, startOffsets)
         context?.logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))"])
         if cooperative {
             if let error = rd_kafka_incremental_assign(rk, list) {
@@ -98,6 +104,7 @@ let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, Unsa
                 context?.logger.error("assign failed: \(KafkaError(result, context: "rebalance"))")
             }
         }
+        if let verdict { bridge?.afterAssign(rk, verdict) }
 
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
         let lost = rd_kafka_assignment_lost(rk) != 0

@@ -454,7 +454,7 @@ struct EventBuilder {
         return draft.action
     }
 
-    /// The action carries its meaning, whatever the adapter (DESIGN §4 `sticky`): an
+    /// The action carries its meaning, whatever the adapter (docs/contract.md#ownership, `sticky`): an
     /// `unsubscribed` event opts out of email (`email_opt_out = true`, whatever the fields said)
     /// and withdraws email consent at `occurred_at`; a `consent_changed` event's email opt-out and
     /// its email consent record (channel `email`, no purpose) each imply the other when only one

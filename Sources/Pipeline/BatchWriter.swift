@@ -39,6 +39,9 @@ public protocol BatchWriter: Sendable {
     /// Records `alarm` and moves the partition's stored offset to `alarm.resumeAt`, in one
     /// transaction (a crash leaves both or neither). Throws ``TransientFailure`` to be retried.
     func raiseOffsetAlarm(_ alarm: OffsetAlarm) throws
+
+    /// Records why the processor stops (the offsets stay where they are).
+    func recordStopAlarm(_ alarm: StopAlarm) throws
 }
 
 /// A partition whose stored position is no longer in the log (docs/contract.md#offset-out-of-range: an alarm and a log line

@@ -40,9 +40,13 @@ public final class Processor: Sendable {
         self.relay = relay
         self.logger = logger
         var consumerSettings = settings.consumer
-        // The store holds the truth; Kafka's committed offsets are only for lag dashboards.
-        consumerSettings.kafka["enable.auto.commit"] = "true"
+        // The store holds the truth; Kafka's committed offsets are for lag dashboards and carry
+        // the store's mark (`markCommits`): committed explicitly after each batch, since
+        // librdkafka's auto-commit would write them without it.
+        consumerSettings.kafka["enable.auto.commit"] = "false"
         consumerSettings.kafka["enable.auto.offset.store"] = "false"
+        // A corrupt batch must be seen to be stopped at (docs/guarantees.md#no-silent-stalls).
+        consumerSettings.kafka["check.crcs"] = "true"
         // Never jump silently when a stored offset has expired (docs/contract.md#offset-out-of-range): librdkafka stops the
         // partition and reports it; `recover(_:)` raises the alarm and restarts it. Partitions
         // the store has never consumed start from the beginning (StoreOffsetsListener).
@@ -92,6 +96,10 @@ public final class Processor: Sendable {
                     try await write(batch)
                 case .offsetOutOfRange(let report):
                     try await recover(report)
+                case .foreignCommit(let report):
+                    try await halt(.foreignStore(report))
+                case .unreadable(let report):
+                    try await halt(.unreadableBatch(report))
                 case .closed:
                     break delivery
                 }
@@ -117,6 +125,26 @@ public final class Processor: Sendable {
 
     private var isStopping: Bool { stopping.withLock { $0 } }
 
+    /// Marks every offset commit with `storeID` and, on each assignment, stops with a
+    /// ``StopAlarm/foreignStore(_:)`` where another store's id is found; `adopting`: take those
+    /// partitions over instead (`crmsync run --adopt`). Call before ``run()``.
+    public func markCommits(storeID: String, adopting: Bool) {
+        consumer.markCommits(CommitMark(StopAlarm.mark(storeID: storeID), overwriteForeign: adopting))
+    }
+
+    /// Raises `alarm` (log line and store row) and throws it: the processor stops without
+    /// writing anything for the partition; its offsets stay where they are.
+    private func halt(_ alarm: StopAlarm) async throws -> Never {
+        let writer = self.writer
+        do {
+            try await executor.run { try writer.recordStopAlarm(alarm) }
+        } catch {
+            logger.error("cannot record the alarm in the store: \(error)")
+        }
+        logger.critical("ALARM \(alarm)")
+        throw alarm
+    }
+
     private func write(_ batch: [ConsumerMessage]) async throws {
         // No revocation can happen while a batch is in hand: librdkafka runs rebalance
         // callbacks only inside a poll, and the consumer drops buffered messages of revoked
@@ -129,7 +157,12 @@ public final class Processor: Sendable {
                 let writer = self.writer
                 let pending = batch
                 let result = try await executor.run { try writer.apply(pending) }
-                try consumer.storeOffsets(result.nextOffsets)
+                do {
+                    try consumer.commit(result.nextOffsets)
+                } catch {
+                    // The store has the offsets; the next commit carries them to Kafka.
+                    logger.warning("cannot commit offsets to Kafka: \(error)")
+                }
                 if attempt > 0 { try consumer.resume(paused) }
                 relay.wake()
                 logger.info("batch committed", metadata: [

@@ -286,6 +286,10 @@ public struct Alarm: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         /// Source data expired (or the log was truncated) before it was read (docs/contract.md#offset-out-of-range).
         case offsetOutOfRange = "offset_out_of_range"
+        /// Another store committed offsets in this store's consumer group; `run` stopped (exit 6).
+        case foreignStore = "foreign_store"
+        /// A source record batch could not be decoded; `run` stopped before it (exit 7).
+        case unreadableBatch = "unreadable_batch"
     }
 
     /// Row id; nil until stored.

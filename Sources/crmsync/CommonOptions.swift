@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Kafka
 import Operations
+import Pipeline
 import Store
 
 /// Options every command accepts (docs/contract.md#command-line).
@@ -74,6 +75,8 @@ enum CLIFailure: Error, CustomStringConvertible {
     case verification(String)
     /// The store cannot be opened, is in use, or failed (exit 5).
     case store(String)
+    /// `run` stopped on an alarm: another store in its group (exit 6), an unreadable batch (exit 7).
+    case alarm(StopAlarm)
     /// Anything else (exit 1).
     case other(String)
 
@@ -85,6 +88,7 @@ enum CLIFailure: Error, CustomStringConvertible {
         case .kafka(let text): return "kafka: \(text)"
         case .verification(let text): return text
         case .store(let text): return "store: \(text)"
+        case .alarm(let alarm): return "\(alarm)"
         case .other(let text): return text
         }
     }
@@ -95,6 +99,8 @@ enum CLIFailure: Error, CustomStringConvertible {
         case .kafka: return 3
         case .verification: return 4
         case .store: return 5
+        case .alarm(.foreignStore): return 6
+        case .alarm(.unreadableBatch): return 7
         case .other: return 1
         }
     }

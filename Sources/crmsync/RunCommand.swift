@@ -22,10 +22,12 @@ struct RunCommand: AsyncParsableCommand {
         SIGINT/SIGTERM shut down gracefully within shutdown_timeout (default 30 s): the current
         batch commits, the consumer leaves the group, the outbox is drained; a second signal stops
         at once. The first run records the consumer group and Kafka cluster in the store; another
-        group or cluster is refused (exit 2) unless --adopt. Exit codes: 0 clean shutdown,
-        1 unexpected failure, 2 bad configuration, 3 Kafka failure (a fatal producer error
-        included), 5 store failure or store already in use, 124 shutdown_timeout reached before
-        the graceful shutdown finished, 130 a second signal.
+        group or cluster is refused (exit 2) unless --adopt. Every offset commit carries the
+        store's id; a partition last committed by another store stops the run (exit 6) unless
+        --adopt. Exit codes: 0 clean shutdown, 1 unexpected failure, 2 bad configuration,
+        3 Kafka failure (a fatal producer error included), 5 store failure or store already in
+        use, 6 another store in the consumer group, 7 an unreadable record batch,
+        124 shutdown_timeout reached before the graceful shutdown finished, 130 a second signal.
         """
     )
 
@@ -39,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "host:port"))
     var httpAddress: String?
 
-    @Flag(help: "Take over a store recorded for another consumer group or Kafka cluster.")
+    @Flag(help: "Take over a store recorded for another consumer group or Kafka cluster, and the group's partitions another store committed (this store becomes the group's only one).")
     var adopt = false
 
     func run() async throws {
@@ -63,7 +65,8 @@ struct RunCommand: AsyncParsableCommand {
                 settings.onBatchCommitted = { result in metrics.record(result) }
             }
             do {
-                _ = try await StoreBindingCheck.check(store: wiring.store, configuration: configuration, adopt: adopt, logger: logger)
+                let binding = try await StoreBindingCheck.check(store: wiring.store, configuration: configuration, adopt: adopt, logger: logger)
+                wiring.processor.markCommits(storeID: binding.storeID, adopting: adopt)
             } catch {
                 await wiring.producer.close()
                 throw error
@@ -105,6 +108,7 @@ struct RunCommand: AsyncParsableCommand {
         case let error as KafkaError: .kafka("\(error)")
         case let error as StoreError: .store("\(error)")
         case let failure as CLIFailure: failure
+        case let alarm as StopAlarm: .alarm(alarm)
         default: .other("processor failed: \(error)")
         }
     }

@@ -144,6 +144,11 @@ struct StatsCommand: AsyncParsableCommand {
             }
             print("alarms: " + report.alarms.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", "))
             for alarm in report.recentAlarms {
+                guard alarm.kind == Alarm.Kind.offsetOutOfRange.rawValue else {
+                    // A stop alarm: the processor stopped at that offset; its line says why.
+                    print("  \(alarm.raisedAt) \(alarm.topic)[\(alarm.partition)]: stopped at \(alarm.resumedAt): \(alarm.detail)")
+                    continue
+                }
                 let range = alarm.lostFrom.flatMap { from in alarm.lostTo.map { "offsets \(from)...\($0) lost" } } ?? "nothing known lost"
                 print("  \(alarm.raisedAt) \(alarm.topic)[\(alarm.partition)]: \(range), resumed at \(alarm.resumedAt)")
             }

@@ -60,7 +60,7 @@ extension FailureModes {
             #expect(await second.signal(SIGTERM) == 0)
 
             // 4. Exactly one alarm; every remaining record counted once; the lost events never applied.
-            #expect(stats["alarms"] as? [String: Int] == ["offset_out_of_range": 1, "outbox_parked": 0])
+            #expect(stats["alarms"] as? [String: Int] == ["offset_out_of_range": 1, "foreign_store": 0, "unreadable_batch": 0, "outbox_parked": 0])
             let recent = try #require((stats["recent_alarms"] as? [[String: Any]])?.first)
             #expect(recent["topic"] as? String == topic)
             #expect(recent["partition"] as? Int == 0)
@@ -77,7 +77,7 @@ extension FailureModes {
 
             let text = try await crmsync(["stats", "--store", store])
             #expect(text.status == 0)
-            #expect(text.stdout.contains("alarms: 1 offset out of range, 0 outbox parked"), "\(text.stdout)")
+            #expect(text.stdout.contains("alarms: 0 foreign store, 1 offset out of range, 0 outbox parked, 0 unreadable batch"), "\(text.stdout)")
             #expect(text.stdout.contains("\(topic)[0]: offsets 5...\(low - 1) lost, resumed at \(low)"), "\(text.stdout)")
             _ = await broker.stop()
         }

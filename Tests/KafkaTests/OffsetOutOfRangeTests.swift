@@ -55,6 +55,12 @@ struct OffsetOutOfRangeTests {
                 for message in batch { offsets[message.topicPartition, default: []].append(message.offset) }
             case .offsetOutOfRange(let report):
                 reportsSeen.append(report)
+            case .foreignCommit(let report):
+                Issue.record("unexpected foreign commit: \(report)")
+                return
+            case .unreadable(let report):
+                Issue.record("unexpected unreadable batch: \(report)")
+                return
             case .closed:
                 Issue.record("consumer closed")
                 return

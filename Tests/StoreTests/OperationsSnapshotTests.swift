@@ -12,7 +12,7 @@ struct OperationsSnapshotTests {
         let store = try SQLiteStore(path: directory.path("store.sqlite"))
         let empty = try store.operationsSnapshot()
         #expect(empty.outboxUnsent == 0 && empty.oldestUnsentAt == nil && empty.openReviews == 0)
-        #expect(empty.alarms == [.offsetOutOfRange: 0], "every kind present, 0 when never raised")
+        #expect(empty.alarms == [.offsetOutOfRange: 0, .foreignStore: 0, .unreadableBatch: 0], "every kind present, 0 when never raised")
         let later = Timestamp(epochMilliseconds: t0.epochMilliseconds + 60_000)
         let ids = try store.write { tx in
             let ids = try (0..<4).map { index in
@@ -36,7 +36,7 @@ struct OperationsSnapshotTests {
         #expect(snapshot.oldestUnsentAt == later, "the sent row written at t0 no longer counts")
         #expect(snapshot.outboxParked == 1)
         #expect(snapshot.openReviews == 1)
-        #expect(snapshot.alarms == [.offsetOutOfRange: 1])
+        #expect(snapshot.alarms == [.offsetOutOfRange: 1, .foreignStore: 0, .unreadableBatch: 0])
         #expect(snapshot.lastAppliedAt == ["crm": later], "billing had no applied event")
     }
 
