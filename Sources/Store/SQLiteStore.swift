@@ -133,9 +133,13 @@ public final class SQLiteStore: GoldenStore {
                 // NORMAL an OS crash could lose a commit whose audit event was already published,
                 // and re-applying it would put a second, different event at the same seq.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
-                // 32 MiB of page cache (SQLite's default is 2 MiB): with 100,000s of records the
-                // identity indexes and records no longer fit, and every miss is a read syscall.
-                try db.execute(sql: "PRAGMA cache_size = -32768")
+                // 32 MiB of page cache for the writer (SQLite's default is 2 MiB): with 100,000s of
+                // records the identity indexes and records no longer fit, and every miss is a read
+                // syscall. Not for the pool's readers (read-only connections): six caches that size
+                // would be most of the memory budget.
+                if !db.configuration.readonly {
+                    try db.execute(sql: "PRAGMA cache_size = -32768")
+                }
             }
         }
         return configuration
