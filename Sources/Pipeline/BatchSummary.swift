@@ -3,19 +3,10 @@ import Store
 /// What one batch did, in the terms operators count (metrics): filled by the write stage where
 /// it decides each outcome, returned with the batch (``BatchResult/summary``), never persisted.
 public struct BatchSummary: Sendable, Hashable {
-    /// One input event's outcome with where it came from. `system` is `unknown` for a message
-    /// that failed before a vendor system could be read from it.
-    public struct EventKey: Sendable, Hashable {
-        public var source: String
-        public var system: String
-        public var outcome: String
-
-        public init(source: String, system: String, outcome: String) {
-            self.source = source
-            self.system = system
-            self.outcome = outcome
-        }
-    }
+    /// One input event's outcome with where it came from (the store's hour buckets use the same
+    /// key). `system` is `unknown` for a message that failed before a vendor system could be
+    /// read from it.
+    public typealias EventKey = EventCountKey
 
     /// An applied event's age when it was applied: `occurred_at` to the write, in seconds.
     public struct AppliedLatency: Sendable, Hashable {
@@ -66,10 +57,7 @@ public struct BatchSummary: Sendable, Hashable {
     }
 
     /// ``events`` in the store's terms, for its hour buckets (``StoreTransaction/countEvents(_:at:)``).
-    var storeEventCounts: [EventCountKey: Int] {
-        Dictionary(events.map { (EventCountKey(source: $0.key.source, system: $0.key.system, outcome: $0.key.outcome), $0.value) },
-                   uniquingKeysWith: +)
-    }
+    var storeEventCounts: [EventCountKey: Int] { events }
 
     /// The sources and systems this batch applied events of (the store's last-applied times).
     public var appliedSystems: Set<SourceSystem> {
