@@ -34,6 +34,13 @@ final class BenchCluster: Sendable {
         self.logger = logger
     }
 
+    /// `fetch.wait.max.ms` for every consumer of the mock cluster (`crmsync run` and the bench's
+    /// readers). A real broker answers a waiting fetch as soon as data arrives; librdkafka's mock
+    /// cluster holds an empty fetch for the whole wait even when data arrives meanwhile
+    /// (rdkafka_mock_handlers.c, "If there was no data, delay up to MaxWait"), which with the
+    /// default 500 ms adds up to half a second per consumer hop that no real deployment pays.
+    static let fetchWaitMilliseconds = 5
+
     var workloadTopics: WorkloadTopics {
         WorkloadTopics(crm: configuration.topic(.crm), map: configuration.topic(.map),
                        billing: configuration.topic(.billing), product: configuration.topic(.product))
