@@ -41,10 +41,7 @@ final class BenchCluster: Sendable {
     /// default 500 ms adds up to half a second per consumer hop that no real deployment pays.
     static let fetchWaitMilliseconds = 5
 
-    var workloadTopics: WorkloadTopics {
-        WorkloadTopics(crm: configuration.topic(.crm), map: configuration.topic(.map),
-                       billing: configuration.topic(.billing), product: configuration.topic(.product))
-    }
+    var workloadTopics: WorkloadTopics { configuration.workloadTopics }
 
     func partitions(of role: TopicRole) -> [TopicPartition] {
         let count = definitions.first { $0.role == role }?.specification.partitions ?? 1
@@ -114,5 +111,12 @@ final class BenchCluster: Sendable {
         guard let timed, received > timed.firstBatch else { return 0 }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - timed.start) / 1e9
         return seconds > 0 ? Double(received - timed.firstBatch) / seconds : 0
+    }
+}
+
+extension CrmsyncConfiguration {
+    /// The source topics the bench's workload writes to, under their configured names.
+    var workloadTopics: WorkloadTopics {
+        WorkloadTopics(crm: topic(.crm), map: topic(.map), billing: topic(.billing), product: topic(.product))
     }
 }
