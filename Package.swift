@@ -69,7 +69,10 @@ let package = Package(
         ),
         // Golden records, crosswalk, identity indexes, outbox and offsets in SQLite (GRDB, WAL).
         // Depends on Dedup because it implements Dedup's IdentityLookup port (Dedup stays pure).
-        .target(name: "Store", dependencies: ["CRMModel", "Dedup", .product(name: "GRDB", package: "GRDB.swift")]),
+        // GRDBSQLite (GRDB's own SQLite module, no new package): the writer binds its hottest
+        // statements' arguments straight into SQLite (Sources/Store/CachedStatements.swift).
+        .target(name: "Store", dependencies: ["CRMModel", "Dedup", .product(name: "GRDB", package: "GRDB.swift"),
+                                              .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // Identity resolution (dedup tiers, docs/contract.md#identity) and the fuzzy ranking of review candidates.
         .target(name: "Dedup", dependencies: ["CRMModel", "Normalizers"], resources: [.copy("Resources")]),
         // Stage 3: per-field ownership policies (config/ownership.yml) resolving a golden record

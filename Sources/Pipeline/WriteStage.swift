@@ -216,12 +216,25 @@ public final class WriteStage: BatchWriter {
     func applyResolved(_ normalized: NormalizedEvent, resolution: IdentityResolution, operation forced: AuditEvent.Operation?,
                                actor: String?, tx: any StoreTransaction, now: Timestamp) throws -> AppliedWrite {
         let event = normalized.event
-        let idsBefore = try resolution.goldenID.map { try tx.externalIDs(of: $0) } ?? [:]
+        // A record about to be created has no crosswalk entries yet (an entry always points at
+        // an existing record: merges re-point them, purges delete them).
+        let idsBefore = Self.creates(resolution) ? [:] : try resolution.goldenID.map { try tx.externalIDs(of: $0) } ?? [:]
         guard let identity = try tx.applyIdentity(resolution, event: normalized, at: now) else {
             throw EventError(.internalError, stage: .dedup, "identity of \(event.eventID) is not decided")
         }
-        // Without merges the record's content is recomputed from its policy state: skip decoding it.
-        let stored = identity.absorbed.isEmpty ? try tx.recordForRewrite(identity.goldenID) : try tx.record(identity.goldenID)
+        // A new record is as the store just inserted it. Without merges the record's content is
+        // recomputed from its policy state: skip decoding it (and take its audit head along).
+        let stored: GoldenRecord?
+        var auditHead: AuditHead?? = nil
+        if let inserted = identity.inserted {
+            stored = inserted
+        } else if identity.absorbed.isEmpty {
+            let target = try tx.recordForRewrite(identity.goldenID)
+            stored = target?.record
+            auditHead = target.map(\.auditHead)
+        } else {
+            stored = try tx.record(identity.goldenID)
+        }
         guard var record = stored else {
             throw StoreError(.notFound, "record \(identity.goldenID) vanished inside its transaction")
         }
@@ -250,7 +263,9 @@ public final class WriteStage: BatchWriter {
         // After a merge the engine's changes start from the merged history, so values the
         // survivor inherits from the absorbed record would be missing: diff the stored record.
         var changes = identity.absorbed.isEmpty ? resolved.changes : Self.fieldChanges(from: before, to: record)
-        let idsAfter = try tx.externalIDs(of: record.id)
+        // Linking only points this event's references at the record; a merge also moves the
+        // absorbed records' entries, which only the store knows.
+        let idsAfter = identity.absorbed.isEmpty ? Self.linking(resolution.references, into: idsBefore) : try tx.externalIDs(of: record.id)
         if idsAfter != idsBefore, !identity.created {
             // A new system now knows this person: consumers following external ids must hear it.
             changes.append(AuditEvent.Change(field: "external_ids", before: .set(of: Self.flatten(idsBefore)),
@@ -273,8 +288,9 @@ public final class WriteStage: BatchWriter {
             record.version += 1
             record.updatedAt = now
             try tx.updateRecord(record)
-            try appendAudit(for: record, operation: operation, event: event, changes: changes, rejected: rejected, tx: tx, now: now, actor: actor)
-            try publishGolden(record, externalIDs: idsAfter, tx: tx, now: now)
+            let audit = try sealAudit(goldenID: record.id, entity: record.entity, operation: operation, event: event, changes: changes,
+                                      rejected: rejected, tx: tx, now: now, actor: actor, head: auditHead)
+            try tx.enqueue(contentsOf: [audit, try goldenMessage(record, externalIDs: idsAfter, now: now)])
         }
         for review in resolved.reviews {
             try openFieldReview(review, record: record, event: event, tx: tx, now: now)
@@ -364,21 +380,36 @@ public final class WriteStage: BatchWriter {
     func appendAudit(goldenID: String, entity: Entity, operation: AuditEvent.Operation, event: CanonicalEvent,
                      changes: [AuditEvent.Change], rejected: [AuditEvent.Rejection], tx: any StoreTransaction, now: Timestamp,
                      actor: String? = nil) throws {
-        let head = try tx.auditHead(of: goldenID) ?? AuditHead(seq: 0, lastHash: AuditEvent.genesisHash)
+        _ = try tx.enqueue(try sealAudit(goldenID: goldenID, entity: entity, operation: operation, event: event, changes: changes,
+                                         rejected: rejected, tx: tx, now: now, actor: actor))
+    }
+
+    /// Seals the next event of a record's audit chain: moves the chain head and keeps the event
+    /// in the audit log. Returns its outbox row, which the caller enqueues (with others, in one go).
+    /// - Parameter known: the record's audit head when the caller read it with the record
+    ///   (`.some(nil)`: none yet); nil reads it.
+    func sealAudit(goldenID: String, entity: Entity, operation: AuditEvent.Operation, event: CanonicalEvent,
+                   changes: [AuditEvent.Change], rejected: [AuditEvent.Rejection], tx: any StoreTransaction, now: Timestamp,
+                   actor: String?, head known: AuditHead?? = nil) throws -> OutboxMessage {
+        let stored = try known ?? tx.auditHead(of: goldenID)
+        let head = stored ?? AuditHead(seq: 0, lastHash: AuditEvent.genesisHash)
         let (audit, json) = AuditEvent.sealedWithJSON(
             goldenID: goldenID, seq: Int(head.seq) + 1, entity: entity, operation: operation,
             eventID: event.eventID, source: event.source, system: event.system, actor: actor ?? event.actor,
             occurredAt: event.occurredAt, appliedAt: now, changes: changes, rejected: rejected, prevHash: head.lastHash)
         try tx.advanceAuditHead(of: goldenID, to: AuditHead(seq: Int64(audit.seq), lastHash: audit.hash))
         let message = OutboxMessage(OutputRecords.audit(audit, json: json, topic: topics.audit), at: now)
-        _ = try tx.enqueue(message)
         try tx.appendAuditLog(AuditLogEntry(goldenID: goldenID, seq: Int64(audit.seq), value: message.value))
+        return message
     }
 
-    /// - Parameter externalIDs: the record's crosswalk entries when the caller has just read them.
-    func publishGolden(_ record: GoldenRecord, externalIDs: [String: [String]]? = nil, tx: any StoreTransaction, now: Timestamp) throws {
-        let document = GoldenRecordDocument(record: record, externalIDs: try externalIDs ?? tx.externalIDs(of: record.id))
-        _ = try tx.enqueue(OutboxMessage(try OutputRecords.golden(document, topic: topics.golden, at: now), at: now))
+    func publishGolden(_ record: GoldenRecord, tx: any StoreTransaction, now: Timestamp) throws {
+        _ = try tx.enqueue(try goldenMessage(record, externalIDs: try tx.externalIDs(of: record.id), now: now))
+    }
+
+    /// The golden-record row of `record` with its crosswalk entries `externalIDs`.
+    func goldenMessage(_ record: GoldenRecord, externalIDs: [String: [String]], now: Timestamp) throws -> OutboxMessage {
+        OutboxMessage(try OutputRecords.golden(GoldenRecordDocument(record: record, externalIDs: externalIDs), topic: topics.golden, at: now), at: now)
     }
 
     /// A merged-away record (`tombstone`, as stored after the merge) is published once more with
@@ -408,6 +439,21 @@ public final class WriteStage: BatchWriter {
             let rule = new.provenance[field]?.rule ?? old.provenance[field]?.rule ?? "merge"
             return AuditEvent.Change(field: field, before: before, after: after, rule: rule)
         }
+    }
+
+    private static func creates(_ resolution: IdentityResolution) -> Bool {
+        if case .create = resolution.decision { true } else { false }
+    }
+
+    /// `ids` (external ids by system, sorted) with `references` added, as the store lists them
+    /// after linking the references to the record.
+    static func linking(_ references: [ExternalReference], into ids: [String: [String]]) -> [String: [String]] {
+        var result = ids
+        for reference in references where !(result[reference.system]?.contains(reference.id) ?? false) {
+            result[reference.system, default: []].append(reference.id)
+            result[reference.system]?.sort()
+        }
+        return result
     }
 
     private static func flatten(_ ids: [String: [String]]) -> [String] {

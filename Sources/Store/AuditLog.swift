@@ -21,11 +21,6 @@ public struct AuditLogEntry: Sendable, Hashable {
 }
 
 extension SQLiteTransaction {
-    func appendAuditLog(_ entry: AuditLogEntry) throws {
-        try db.execute(cached: "INSERT INTO audit_log (id, golden_id, seq, value) VALUES (?, ?, ?, ?)",
-                       arguments: [entry.id == 0 ? nil : entry.id, entry.goldenID, entry.seq, entry.value])
-    }
-
     func auditLog(of id: GoldenID) throws -> [AuditLogEntry] {
         try Row.fetchAll(cached: db, sql: Queries.auditLogOfRecord, arguments: [id]).map(Self.decodeAuditLog)
     }

@@ -4,18 +4,40 @@ import GRDB
 /// the query plan of exactly the SQL the store executes.
 enum Queries {
     static let crosswalkLookup = "SELECT golden_id FROM crosswalk WHERE entity = ? AND system = ? AND external_id = ?"
-    static let identifierCount = "SELECT record_count FROM identifier_counts WHERE entity = ? AND kind = ? AND value = ?"
+    /// The count and the first `?4` records of one identifier in one statement: no row when no
+    /// live record carries it; else the count with each record id (or NULL when the count is 0).
     static let identifierRecords = """
-        SELECT golden_id FROM identifiers WHERE entity = ? AND kind = ? AND value = ? ORDER BY golden_id LIMIT ?
+        SELECT c.record_count, i.golden_id FROM identifier_counts c
+        LEFT JOIN identifiers i ON i.entity = c.entity AND i.kind = c.kind AND i.value = c.value
+        WHERE c.entity = ?1 AND c.kind = ?2 AND c.value = ?3
+        ORDER BY i.golden_id LIMIT ?4
+        """
+    static let adjustIdentifierCount = """
+        INSERT INTO identifier_counts (entity, kind, value, record_count) VALUES (?, ?, ?, ?)
+        ON CONFLICT (entity, kind, value) DO UPDATE SET record_count = record_count + excluded.record_count
         """
     static let identifiersOfRecord = "SELECT kind, value FROM identifiers WHERE golden_id = ?"
+    /// Identifiers (`k`) and crosswalk entries (`x`) of a record in one statement.
+    static let identityOfRecord = """
+        SELECT 'k', kind, value FROM identifiers WHERE golden_id = ?1
+        UNION ALL
+        SELECT 'x', system, external_id FROM crosswalk WHERE golden_id = ?1
+        """
     static let externalIDsOfRecord = "SELECT system, external_id FROM crosswalk WHERE golden_id = ?"
     static let recordByID = "SELECT * FROM records WHERE id = ?"
+    /// A record without its content columns, with its audit head (NULLs before the first audit event).
     static let recordForRewrite = """
-        SELECT id, entity, version, policy_state, deleted_at, merged_into, created_at, updated_at FROM records WHERE id = ?
+        SELECT r.id, r.entity, r.version, r.policy_state, r.deleted_at, r.merged_into, r.created_at, r.updated_at, h.seq, h.last_hash
+        FROM records r LEFT JOIN audit_heads h ON h.golden_id = r.id WHERE r.id = ?
         """
-    static let recordExists = "SELECT 1 FROM records WHERE id = ?"
     static let recordVersion = "SELECT version FROM records WHERE id = ?"
+    /// Inserts nothing when the id is taken (``SQLiteTransaction/insertRecord(_:)`` checks the change count).
+    static let insertRecord = """
+        INSERT INTO records (id, entity, version, fields, provenance, consent, policy_state, deleted_at,
+                             merged_into, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO NOTHING
+        """
     static let updateRecord = """
         UPDATE records SET entity = ?2, version = ?3, fields = ?4, provenance = ?5, consent = ?6, policy_state = ?7,
                            deleted_at = ?8, merged_into = ?9, created_at = ?10, updated_at = ?11
@@ -30,7 +52,7 @@ enum Queries {
         SELECT * FROM merges WHERE absorbed_id = ?1
         ORDER BY id
         """
-    static let rememberedEvent = "SELECT * FROM events WHERE system = ? AND event_id = ?"
+    static let rememberedEvent = "SELECT source, outcome, golden_id, seen_at FROM events WHERE system = ? AND event_id = ?"
     static let updateEventOutcome = "UPDATE events SET outcome = ?, golden_id = ? WHERE system = ? AND event_id = ?"
     static let purgeEvents = "DELETE FROM events WHERE seen_at < ?"
     static let reviewByID = "SELECT * FROM review_requests WHERE id = ?"
@@ -60,13 +82,12 @@ enum Queries {
     /// The hot-path statements with sample arguments, for `EXPLAIN QUERY PLAN`.
     static let hotPath: [(name: String, sql: String, arguments: StatementArguments)] = [
         ("crosswalk lookup", crosswalkLookup, ["contact", "salesforce", "x"]),
-        ("identifier count", identifierCount, ["contact", "email", "x"]),
         ("records by identifier", identifierRecords, ["contact", "email", "x", 4]),
         ("identifiers of a record", identifiersOfRecord, ["c-x"]),
+        ("identity of a record", identityOfRecord, ["c-x"]),
         ("external ids of a record", externalIDsOfRecord, ["c-x"]),
         ("record by id", recordByID, ["c-x"]),
         ("record for rewrite", recordForRewrite, ["c-x"]),
-        ("record exists", recordExists, ["c-x"]),
         ("record version", recordVersion, ["c-x"]),
         ("update record", updateRecord, ["c-x", "contact", 1, "{}", "{}", "[]", "", nil, nil, 0, 0]),
         ("merge: re-point crosswalk", repointCrosswalk, ["c-a", "c-b"]),

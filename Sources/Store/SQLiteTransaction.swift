@@ -16,26 +16,42 @@ final class SQLiteTransaction: StoreTransaction {
     // MARK: IdentityLookup
 
     func goldenID(for reference: ExternalReference, entity: Entity) throws -> GoldenID? {
-        try String.fetchOne(cached: db, sql: Queries.crosswalkLookup, arguments: [entity.rawValue, reference.system, reference.id])
+        try String.fetchOne(db.cachedStatement(sql: Queries.crosswalkLookup) { bind in
+            bind(entity.rawValue); bind(reference.system); bind(reference.id)
+        })
     }
 
     func records(with key: IdentityKey, entity: Entity, limit: Int) throws -> IdentifierMatch {
-        let total = try Int.fetchOne(cached: db, sql: Queries.identifierCount, arguments: [entity.rawValue, key.kind.rawValue, key.value]) ?? 0
+        let statement = try db.cachedStatement(sql: Queries.identifierRecords) { bind in
+            bind(entity.rawValue); bind(key.kind.rawValue); bind(key.value); bind(max(limit, 1))
+        }
+        var total = 0
+        var ids: [GoldenID] = []
+        let rows = try Row.fetchCursor(statement)
+        while let row = try rows.next() {
+            total = try row.decode(Int.self, atIndex: 0)
+            if ids.count < limit, let id = try row.decode(String?.self, atIndex: 1) { ids.append(id) }
+        }
         guard total > 0 else { return .none }
-        let ids = try String.fetchAll(cached: db, sql: Queries.identifierRecords, arguments: [entity.rawValue, key.kind.rawValue, key.value, limit])
         return IdentifierMatch(recordIDs: ids, total: total)
     }
 
     func identity(of id: GoldenID) throws -> RecordIdentity {
         var keys = Set<IdentityKey>()
-        for row in try Row.fetchAll(cached: db, sql: Queries.identifiersOfRecord, arguments: [id]) {
-            let kindName = try row.decode(String.self, forColumn: "kind")
-            guard let kind = IdentityKey.Kind(rawValue: kindName) else {
-                throw StoreError(.corruptRow, "identifier of \(id) has unknown kind \(kindName)")
+        var external: [String: Set<String>] = [:]
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: Queries.identityOfRecord) { bind in bind(id) })
+        while let row = try rows.next() {
+            let name = try row.decode(String.self, atIndex: 1)
+            let value = try row.decode(String.self, atIndex: 2)
+            if try row.decode(String.self, atIndex: 0) == "x" {
+                external[name, default: []].insert(value)
+                continue
             }
-            keys.insert(IdentityKey(kind: kind, value: try row.decode(String.self, forColumn: "value")))
+            guard let kind = IdentityKey.Kind(rawValue: name) else {
+                throw StoreError(.corruptRow, "identifier of \(id) has unknown kind \(name)")
+            }
+            keys.insert(IdentityKey(kind: kind, value: value))
         }
-        let external = try externalIDs(of: id).mapValues(Set.init)
         return RecordIdentity(id: id, keys: keys, externalIDs: external)
     }
 
@@ -46,9 +62,11 @@ final class SQLiteTransaction: StoreTransaction {
         return try Self.decodeRecord(row)
     }
 
-    func recordForRewrite(_ id: GoldenID) throws -> GoldenRecord? {
-        guard let row = try Row.fetchOne(cached: db, sql: Queries.recordForRewrite, arguments: [id]) else { return nil }
-        return try Self.decodeRecord(row, content: false)
+    func recordForRewrite(_ id: GoldenID) throws -> RecordForRewrite? {
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: Queries.recordForRewrite) { bind in bind(id) })
+        guard let row = try rows.next() else { return nil }
+        let head = try row.decode(Int64?.self, atIndex: 8).map { AuditHead(seq: $0, lastHash: try row.decode(String.self, atIndex: 9)) }
+        return RecordForRewrite(record: try Self.decodeRecordForRewrite(row), auditHead: head)
     }
 
     func liveRecord(_ id: GoldenID) throws -> GoldenRecord? {
@@ -60,27 +78,22 @@ final class SQLiteTransaction: StoreTransaction {
 
     func externalIDs(of id: GoldenID) throws -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for row in try Row.fetchAll(cached: db, sql: Queries.externalIDsOfRecord, arguments: [id]) {
-            result[try row.decode(String.self, forColumn: "system"), default: []]
-                .append(try row.decode(String.self, forColumn: "external_id"))
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: Queries.externalIDsOfRecord) { bind in bind(id) })
+        while let row = try rows.next() {
+            result[try row.decode(String.self, atIndex: 0), default: []].append(try row.decode(String.self, atIndex: 1))
         }
         return result.mapValues { $0.sorted() }
     }
 
     func insertRecord(_ record: GoldenRecord) throws {
-        guard try Bool.fetchOne(cached: db, sql: Queries.recordExists, arguments: [record.id]) == nil else {
-            throw StoreError(.duplicateRecord, "record \(record.id) exists already")
-        }
-        try db.execute(cached: """
-            INSERT INTO records (id, entity, version, fields, provenance, consent, policy_state, deleted_at,
-                                 merged_into, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: try Self.recordArguments(record))
+        // The existence check is part of the INSERT (nothing inserted: the id is taken).
+        try db.execute(cached: Queries.insertRecord) { bind in Self.bindRecord(record, into: &bind) }
+        guard db.changesCount > 0 else { throw StoreError(.duplicateRecord, "record \(record.id) exists already") }
     }
 
     func updateRecord(_ record: GoldenRecord) throws {
         // The version check is part of the UPDATE; the stored version is read only to explain a refusal.
-        try db.execute(cached: Queries.updateRecord, arguments: try Self.recordArguments(record))
+        try db.execute(cached: Queries.updateRecord) { bind in Self.bindRecord(record, into: &bind) }
         guard db.changesCount == 0 else { return }
         guard let stored = try Int64.fetchOne(cached: db, sql: Queries.recordVersion, arguments: [record.id]) else {
             throw StoreError(.notFound, "record \(record.id) does not exist")
@@ -96,25 +109,16 @@ final class SQLiteTransaction: StoreTransaction {
             ON CONFLICT (entity, system, external_id) DO UPDATE
                 SET golden_id = excluded.golden_id, event_id = excluded.event_id, linked_at = excluded.linked_at
                 WHERE golden_id <> excluded.golden_id
-            """, arguments: [entity.rawValue, reference.system, reference.id, id, eventID, time.epochMilliseconds])
-    }
-
-    func index(_ keys: [IdentityKey], entity: Entity, for id: GoldenID) throws {
-        for key in Set(keys) {
-            try db.execute(cached: """
-                INSERT OR IGNORE INTO identifiers (entity, kind, value, golden_id) VALUES (?, ?, ?, ?)
-                """, arguments: [entity.rawValue, key.kind.rawValue, key.value, id])
-            if db.changesCount > 0 {
-                try adjustCount(entity: entity.rawValue, kind: key.kind.rawValue, value: key.value, by: 1)
-            }
+            """) { bind in
+            bind(entity.rawValue); bind(reference.system); bind(reference.id); bind(id); bind(eventID); bind(time.epochMilliseconds)
         }
     }
 
-    private func adjustCount(entity: String, kind: String, value: String, by delta: Int) throws {
-        try db.execute(cached: """
-            INSERT INTO identifier_counts (entity, kind, value, record_count) VALUES (?, ?, ?, ?)
-            ON CONFLICT (entity, kind, value) DO UPDATE SET record_count = record_count + excluded.record_count
-            """, arguments: [entity, kind, value, delta])
+    /// Adjusts the per-identifier record count (merges and purges: one identifier at a time).
+    func adjustCount(entity: String, kind: String, value: String, by delta: Int) throws {
+        try db.execute(cached: Queries.adjustIdentifierCount) { bind in
+            bind(entity); bind(kind); bind(value); bind(delta)
+        }
     }
 
     func mergeIdentity(absorbed: GoldenID, into survivor: GoldenID, reason: String, eventID: String?,
@@ -170,8 +174,9 @@ final class SQLiteTransaction: StoreTransaction {
         case .existing(let id, _):
             applied = AppliedIdentity(goldenID: id, created: false, absorbed: [])
         case .create(let id):
-            try insertRecord(GoldenRecord(id: id, entity: entity, createdAt: time, updatedAt: time))
-            applied = AppliedIdentity(goldenID: id, created: true, absorbed: [])
+            let record = GoldenRecord(id: id, entity: entity, createdAt: time, updatedAt: time)
+            try insertRecord(record)
+            applied = AppliedIdentity(goldenID: id, created: true, absorbed: [], inserted: record)
         case .merge(let survivor, let absorbed, let reason):
             for id in absorbed {
                 _ = try mergeIdentity(absorbed: id, into: survivor, reason: reason.rawValue, eventID: eventID, at: time)
@@ -204,24 +209,27 @@ final class SQLiteTransaction: StoreTransaction {
     // MARK: Events and counters
 
     func rememberedEvent(system: String, eventID: String) throws -> RememberedEvent? {
-        guard let row = try Row.fetchOne(cached: db, sql: Queries.rememberedEvent,
-                                         arguments: [system, eventID]) else { return nil }
-        let outcomeName = try row.decode(String.self, forColumn: "outcome")
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: Queries.rememberedEvent) { bind in bind(system); bind(eventID) })
+        guard let row = try rows.next() else { return nil }
+        // Columns as Queries.rememberedEvent names them: source, outcome, golden_id, seen_at.
+        let outcomeName = try row.decode(String.self, atIndex: 1)
         guard let outcome = EventOutcome(rawValue: outcomeName) else {
             throw StoreError(.corruptRow, "event \(system)/\(eventID) has unknown outcome \(outcomeName)")
         }
         return RememberedEvent(
             system: system, eventID: eventID,
-            source: try row.decode(String?.self, forColumn: "source").flatMap(Source.init(rawValue:)),
-            outcome: outcome, goldenID: try row.decode(String?.self, forColumn: "golden_id"),
-            seenAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, forColumn: "seen_at")))
+            source: try row.decode(String?.self, atIndex: 0).flatMap(Source.init(rawValue:)),
+            outcome: outcome, goldenID: try row.decode(String?.self, atIndex: 2),
+            seenAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, atIndex: 3)))
     }
 
     func rememberEvent(_ event: RememberedEvent) throws -> Bool {
         try db.execute(cached: """
             INSERT OR IGNORE INTO events (system, event_id, source, outcome, golden_id, seen_at) VALUES (?, ?, ?, ?, ?, ?)
-            """, arguments: [event.system, event.eventID, event.source?.rawValue, event.outcome.rawValue, event.goldenID,
-                             event.seenAt.epochMilliseconds])
+            """) { bind in
+            bind(event.system); bind(event.eventID); bind(event.source?.rawValue); bind(event.outcome.rawValue); bind(event.goldenID)
+            bind(event.seenAt.epochMilliseconds)
+        }
         return db.changesCount > 0
     }
 
@@ -333,9 +341,7 @@ final class SQLiteTransaction: StoreTransaction {
     // MARK: Outbox and offsets
 
     func enqueue(_ message: OutboxMessage) throws -> Int64 {
-        try db.execute(cached: "INSERT INTO outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [message.topic, message.key, message.value, JSONColumns.encodeHeaders(message.headers),
-                                   message.createdAt.epochMilliseconds])
+        try insertOutbox(CollectionOfOne(message))
         return db.lastInsertedRowID
     }
 
@@ -357,19 +363,13 @@ final class SQLiteTransaction: StoreTransaction {
     }
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {
-        var result: T?
         do {
-            try db.inSavepoint {
-                result = try body()
-                return .commit
-            }
+            return try withSavepoint(body)
         } catch let error as DatabaseError {
             // Typed, so the caller can tell a full disk or a busy database (retry the batch)
             // from a failure of this one message.
             throw SQLiteStore.wrap(error, "write")
         }
-        guard let result else { throw StoreError(.corruptRow, "savepoint produced no result") }
-        return result
     }
 
     func outbox(topic: String, afterID: Int64, limit: Int) throws -> [OutboxEntry] {
@@ -477,19 +477,20 @@ final class SQLiteTransaction: StoreTransaction {
     // MARK: Audit chain heads
 
     func auditHead(of id: GoldenID) throws -> AuditHead? {
-        guard let row = try Row.fetchOne(cached: db, sql: Queries.auditHead, arguments: [id])
-        else { return nil }
-        return AuditHead(seq: try row.decode(Int64.self, forColumn: "seq"), lastHash: try row.decode(String.self, forColumn: "last_hash"))
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: Queries.auditHead) { bind in bind(id) })
+        guard let row = try rows.next() else { return nil }
+        return AuditHead(seq: try row.decode(Int64.self, atIndex: 0), lastHash: try row.decode(String.self, atIndex: 1))
     }
 
     func advanceAuditHead(of id: GoldenID, to head: AuditHead) throws {
         // The no-gap check is part of the write (a first event inserts, a later one moves the
         // head only from seq - 1); the stored head is read only to explain a refusal.
         if head.seq == 1 {
-            try db.execute(cached: "INSERT OR IGNORE INTO audit_heads (golden_id, seq, last_hash) VALUES (?, ?, ?)",
-                           arguments: [id, head.seq, head.lastHash])
+            try db.execute(cached: "INSERT OR IGNORE INTO audit_heads (golden_id, seq, last_hash) VALUES (?, ?, ?)") { bind in
+                bind(id); bind(head.seq); bind(head.lastHash)
+            }
         } else {
-            try db.execute(cached: Queries.advanceAuditHead, arguments: [head.seq, head.lastHash, id])
+            try db.execute(cached: Queries.advanceAuditHead) { bind in bind(head.seq); bind(head.lastHash); bind(id) }
         }
         guard db.changesCount == 0 else { return }
         let previous = try auditHead(of: id)?.seq ?? 0
@@ -498,11 +499,28 @@ final class SQLiteTransaction: StoreTransaction {
 
     // MARK: Row decoding
 
-    private static func recordArguments(_ record: GoldenRecord) throws -> StatementArguments {
-        [record.id, record.entity.rawValue, record.version, JSONColumns.fields(record.fields),
-         JSONColumns.provenance(record.provenance), JSONColumns.consent(record.consent), record.policyState,
-         record.deletedAt?.epochMilliseconds, record.mergedInto, record.createdAt.epochMilliseconds,
-         record.updatedAt.epochMilliseconds]
+    /// A record's columns in the order of Queries.insertRecord / updateRecord.
+    private static func bindRecord(_ record: GoldenRecord, into bind: inout StatementBinder) {
+        bind(record.id); bind(record.entity.rawValue); bind(record.version); bind(JSONColumns.fields(record.fields))
+        bind(JSONColumns.provenance(record.provenance)); bind(JSONColumns.consent(record.consent)); bind(record.policyState)
+        bind(record.deletedAt?.epochMilliseconds); bind(record.mergedInto); bind(record.createdAt.epochMilliseconds)
+        bind(record.updatedAt.epochMilliseconds)
+    }
+
+    /// A row of Queries.recordForRewrite, by column position (no content columns).
+    private static func decodeRecordForRewrite(_ row: Row) throws -> GoldenRecord {
+        let id = try row.decode(String.self, atIndex: 0)
+        let entityName = try row.decode(String.self, atIndex: 1)
+        guard let entity = Entity(rawValue: entityName) else {
+            throw StoreError(.corruptRow, "record \(id) has unknown entity \(entityName)")
+        }
+        return GoldenRecord(
+            id: id, entity: entity, version: try row.decode(Int64.self, atIndex: 2), fields: [:], provenance: [:], consent: [],
+            policyState: try row.decode(Data.self, atIndex: 3),
+            deletedAt: try row.decode(Int64?.self, atIndex: 4).map(Timestamp.init(epochMilliseconds:)),
+            mergedInto: try row.decode(String?.self, atIndex: 5),
+            createdAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, atIndex: 6)),
+            updatedAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, atIndex: 7)))
     }
 
     /// - Parameter content: whether to decode `fields`, `provenance` and `consent` (else empty).

@@ -90,8 +90,9 @@ public protocol StoreReader: IdentityLookup {
 public protocol StoreTransaction: StoreReader {
     /// The record with this id for a writer that recomputes its content from the policy state:
     /// `fields`, `provenance` and `consent` are left empty (not decoded), everything else is
-    /// read. Decoding those JSON columns was a tenth of the write path's time.
-    func recordForRewrite(_ id: GoldenID) throws -> GoldenRecord?
+    /// read. Decoding those JSON columns was a tenth of the write path's time. With the
+    /// record's audit head, which the writer needs next (one read instead of two).
+    func recordForRewrite(_ id: GoldenID) throws -> RecordForRewrite?
     /// Notes a near match of two records (a conflict scoring below the review threshold) once
     /// per pair; returns whether it was new. See ``NearMatch``.
     @discardableResult
@@ -143,6 +144,9 @@ public protocol StoreTransaction: StoreReader {
     /// Appends to the outbox; returns the row id (publication order).
     @discardableResult
     func enqueue(_ message: OutboxMessage) throws -> Int64
+    /// Appends several rows to the outbox, in this order (as that many ``enqueue(_:)`` calls, in
+    /// fewer statements; the row ids are not returned).
+    func enqueue(contentsOf messages: [OutboxMessage]) throws
     func markSent(_ ids: [Int64], at time: Timestamp) throws
     /// Deletes rows the broker acknowledged (the relay's way of marking them sent): the outbox
     /// holds only what is still to publish, so the store stops growing with every version

@@ -237,6 +237,20 @@ public struct AppliedIdentity: Sendable, Hashable {
     public var created: Bool
     /// Records merged into ``goldenID`` (now tombstones with `merged_into` set).
     public var absorbed: [GoldenID]
+    /// The record as inserted when ``created``: the writer need not read it back.
+    public var inserted: GoldenRecord? = nil
+}
+
+/// What ``StoreTransaction/recordForRewrite(_:)`` reads: the record without its content, and
+/// its audit head (nil before its first audit event).
+public struct RecordForRewrite: Sendable, Hashable {
+    public var record: GoldenRecord
+    public var auditHead: AuditHead?
+
+    public init(record: GoldenRecord, auditHead: AuditHead?) {
+        self.record = record
+        self.auditHead = auditHead
+    }
 }
 
 /// Where a page of ``StoreReader/softDeletedRecords(deletedBefore:after:limit:)`` ended.
