@@ -523,12 +523,7 @@ final class SQLiteTransaction: StoreTransaction {
             updatedAt: Timestamp(epochMilliseconds: try row.decode(Int64.self, atIndex: 7)))
     }
 
-    /// - Parameter content: whether to decode `fields`, `provenance` and `consent` (else empty).
     private static func decodeRecord(_ row: Row) throws -> GoldenRecord {
-        try decodeRecord(row, content: true)
-    }
-
-    private static func decodeRecord(_ row: Row, content: Bool) throws -> GoldenRecord {
         let id = try row.decode(String.self, forColumn: "id")
         let entityName = try row.decode(String.self, forColumn: "entity")
         guard let entity = Entity(rawValue: entityName) else {
@@ -536,11 +531,11 @@ final class SQLiteTransaction: StoreTransaction {
         }
         return GoldenRecord(
             id: id, entity: entity, version: try row.decode(Int64.self, forColumn: "version"),
-            fields: content ? try JSONColumns.decodeFields(try row.decode(String.self, forColumn: "fields"), entity: entity, id: id) : [:],
-            provenance: content ? try JSONColumns.decode([String: Provenance].self, from: try row.decode(String.self, forColumn: "provenance"),
-                                                         column: "provenance", id: id) : [:],
-            consent: content ? try JSONColumns.decode([ConsentRecord].self, from: try row.decode(String.self, forColumn: "consent"),
-                                                      column: "consent", id: id) : [],
+            fields: try JSONColumns.decodeFields(try row.decode(String.self, forColumn: "fields"), entity: entity, id: id),
+            provenance: try JSONColumns.decode([String: Provenance].self, from: try row.decode(String.self, forColumn: "provenance"),
+                                               column: "provenance", id: id),
+            consent: try JSONColumns.decode([ConsentRecord].self, from: try row.decode(String.self, forColumn: "consent"),
+                                            column: "consent", id: id),
             policyState: try row.decode(Data.self, forColumn: "policy_state"),
             deletedAt: try row.decode(Int64?.self, forColumn: "deleted_at").map(Timestamp.init(epochMilliseconds:)),
             mergedInto: try row.decode(String?.self, forColumn: "merged_into"),
