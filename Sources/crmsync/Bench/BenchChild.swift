@@ -56,6 +56,7 @@ final class BenchChild: @unchecked Sendable {
         kafka:
           session.timeout.ms: 6000
           heartbeat.interval.ms: 500
+          fetch.wait.max.ms: \(BenchCluster.fetchWaitMilliseconds)
 
         """
     }

@@ -34,10 +34,14 @@ final class BenchCluster: Sendable {
         self.logger = logger
     }
 
-    var workloadTopics: WorkloadTopics {
-        WorkloadTopics(crm: configuration.topic(.crm), map: configuration.topic(.map),
-                       billing: configuration.topic(.billing), product: configuration.topic(.product))
-    }
+    /// `fetch.wait.max.ms` for every consumer of the mock cluster (`crmsync run` and the bench's
+    /// readers). A real broker answers a waiting fetch as soon as data arrives; librdkafka's mock
+    /// cluster holds an empty fetch for the whole wait even when data arrives meanwhile
+    /// (rdkafka_mock_handlers.c, "If there was no data, delay up to MaxWait"), which with the
+    /// default 500 ms adds up to half a second per consumer hop that no real deployment pays.
+    static let fetchWaitMilliseconds = 5
+
+    var workloadTopics: WorkloadTopics { configuration.workloadTopics }
 
     func partitions(of role: TopicRole) -> [TopicPartition] {
         let count = definitions.first { $0.role == role }?.specification.partitions ?? 1
@@ -107,5 +111,12 @@ final class BenchCluster: Sendable {
         guard let timed, received > timed.firstBatch else { return 0 }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - timed.start) / 1e9
         return seconds > 0 ? Double(received - timed.firstBatch) / seconds : 0
+    }
+}
+
+extension CrmsyncConfiguration {
+    /// The source topics the bench's workload writes to, under their configured names.
+    var workloadTopics: WorkloadTopics {
+        WorkloadTopics(crm: topic(.crm), map: topic(.map), billing: topic(.billing), product: topic(.product))
     }
 }

@@ -46,7 +46,8 @@ struct BenchLatency {
         let auditPartitions = cluster.partitions(of: .audit)
         let reader = try KafkaConsumer(configuration: ConsumerConfiguration(
             bootstrapServers: cluster.configuration.brokers, groupID: "crmsync-bench-audit-\(getpid())",
-            overrides: ["enable.auto.commit": "false"]), logger: cluster.logger, name: "bench-audit")
+            overrides: ["enable.auto.commit": "false", "fetch.wait.max.ms": "\(BenchCluster.fetchWaitMilliseconds)"]),
+            logger: cluster.logger, name: "bench-audit")
         let start = try await reader.watermarks(for: auditPartitions)
         try reader.assign(start.mapValues { $0.high })
         let reading = Task {

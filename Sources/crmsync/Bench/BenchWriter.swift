@@ -29,9 +29,7 @@ struct BenchWriter {
         let storePath = scratch.appendingPathComponent("writer.sqlite").path
         let seeder = try BenchSeeder(configuration: configuration, storePath: storePath, logger: logger)
         _ = try seeder.seed(records: records, progress: progress, label: "[writer]")
-        let topics = WorkloadTopics(crm: configuration.topic(.crm), map: configuration.topic(.map),
-                                    billing: configuration.topic(.billing), product: configuration.topic(.product))
-        var workload = Workload(seed: seed, topics: topics, existingPeople: records)
+        var workload = Workload(seed: seed, topics: configuration.workloadTopics, existingPeople: records)
         var offsets: [String: Int64] = [:]
         let messages: [ConsumerMessage] = (0..<events).map { _ in
             let message = workload.next().message
