@@ -192,6 +192,11 @@ public struct IdentityResolver: Sendable {
 
     /// The identifiers an event contributes to its record's identity index.
     public func identifiers(of event: NormalizedEvent) -> [IdentityKey] {
+        Self.identifiers(of: event, personName: Self.personName(of: event))
+    }
+
+    /// ``identifiers(of:)`` with the event's ``personName(of:)`` already folded.
+    static func identifiers(of event: NormalizedEvent, personName: PersonName?) -> [IdentityKey] {
         let keys = event.matchKeys
         switch event.event.entity {
         case .contact:
@@ -203,7 +208,7 @@ public struct IdentityResolver: Sendable {
                 let parts = nameCompany.split(separator: "|", omittingEmptySubsequences: false)
                 if parts.count == 3 { result.append(.lastNameCompany("\(parts[1])|\(parts[2])")) }
             }
-            if let name = Self.personName(of: event) { result.append(.personName(name.key)) }
+            if let name = personName { result.append(.personName(name.key)) }
             return result
         case .account:
             return keys.companyDomain.map { [.companyDomain($0)] } ?? []
@@ -212,12 +217,26 @@ public struct IdentityResolver: Sendable {
         }
     }
 
+    /// What resolving `normalized` needs that depends on the event alone (no store): computed
+    /// where the caller likes (the pipeline: on its normalize lanes), then passed to
+    /// ``resolve(_:lookup:)``.
+    public func prepare(_ normalized: NormalizedEvent) -> PreparedEvent {
+        PreparedEvent(normalized)
+    }
+
     /// Resolves one event against the identity graph. Throws only what `lookup` throws.
     public func resolve(_ normalized: NormalizedEvent, lookup: some IdentityLookup) throws -> IdentityResolution {
+        try resolve(prepare(normalized), lookup: lookup)
+    }
+
+    /// Resolves one prepared event against the identity graph: only the lookups and the decision
+    /// are left to do. Throws only what `lookup` throws.
+    public func resolve(_ prepared: PreparedEvent, lookup: some IdentityLookup) throws -> IdentityResolution {
+        let normalized = prepared.normalized
         let event = normalized.event
         let entity = event.entity
-        let ownReference = normalized.externalReference
-        let proposedID = GoldenIDs.make(entity: entity, reference: ownReference)
+        let ownReference = prepared.ownReference
+        let proposedID = prepared.proposedID
         let own = try lookup.goldenID(for: ownReference, entity: entity)
 
         // Deletes and restores only ever address a known record: matching them by email could
@@ -236,8 +255,8 @@ public struct IdentityResolver: Sendable {
                                       keys: [], conflicts: [], overSharedKeys: [])
         }
 
-        let references = [ownReference] + normalized.absorbedReferences.filter { $0 != ownReference }
-        let keys = identifiers(of: normalized)
+        let references = prepared.references
+        let keys = prepared.keys
 
         // Explicit identity statements: a conversion or merge names the records that are one.
         var absorbed: [GoldenID] = []
@@ -273,7 +292,7 @@ public struct IdentityResolver: Sendable {
             tiers = []
         }
 
-        var search = Search(resolver: self, event: normalized, keys: Set(keys))
+        var search = Search(resolver: self, prepared: prepared)
         if let own {
             search.joined.append((try lookup.identity(of: own), .crosswalk))
         }
@@ -402,15 +421,10 @@ public struct IdentityResolver: Sendable {
         var blocked: [(identity: RecordIdentity, tier: MatchTier, key: IdentityKey, differingKey: String)] = []
         var overShared: [IdentityKey] = []
 
-        init(resolver: IdentityResolver, event: NormalizedEvent, keys: Set<IdentityKey>) {
+        init(resolver: IdentityResolver, prepared: PreparedEvent) {
             self.resolver = resolver
-            let reference = event.externalReference
-            eventIdentity = RecordIdentity(id: "", keys: keys, externalIDs: [reference.system: [reference.id]])
-            var domain = event.matchKeys.companyDomain
-            if domain == nil, let nameCompany = event.matchKeys.nameCompany {
-                domain = nameCompany.split(separator: "|", omittingEmptySubsequences: false).last.map(String.init)
-            }
-            evidence = CandidateEvidence(name: IdentityResolver.personName(of: event), companyDomain: domain, keys: keys)
+            eventIdentity = prepared.eventIdentity
+            evidence = prepared.evidence
         }
 
         func isJoined(_ id: GoldenID) -> Bool {

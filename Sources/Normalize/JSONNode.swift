@@ -127,6 +127,16 @@ struct JSONNode {
 extension String {
     /// Trimmed of Unicode whitespace and newlines at both ends.
     var trimmingWhitespace: String {
+        // Both ends ASCII and not White_Space (tab, LF, VT, FF, CR, space): nothing to trim.
+        if let first = utf8.first, let last = utf8.last, first < 0x80, last < 0x80,
+           first != 0x20, !(0x09...0x0D).contains(first), last != 0x20, !(0x09...0x0D).contains(last) {
+            return self
+        }
+        return trimmingWhitespaceByScalar
+    }
+
+    /// ``trimmingWhitespace`` scalar by scalar.
+    var trimmingWhitespaceByScalar: String {
         var scalars = Substring(self).unicodeScalars[...]
         while let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() }
         while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }

@@ -8,8 +8,10 @@ public enum NameNormalizer {
     /// Also drops zero-width spaces and BOMs, and composes to Unicode NFC so that an "é" typed as
     /// `e` + combining accent is stored like a precomposed one (same bytes, same hash downstream).
     public static func normalize(_ raw: String) -> String? {
-        let collapsed = Text.collapseWhitespace(raw).precomposedStringWithCanonicalMapping
-        return collapsed.isEmpty ? nil : collapsed
+        let collapsed = Text.collapseWhitespace(raw)
+        // Foundation's NFC costs a bridge and a copy; most names are already NFC by their range.
+        let composed = Text.isTriviallyNFC(collapsed) ? collapsed : collapsed.precomposedStringWithCanonicalMapping
+        return composed.isEmpty ? nil : composed
     }
 
     /// Key for tier-4 matching: first+last (case-folded, diacritics folded) + company domain; nil when any part missing/blocked.
@@ -41,6 +43,12 @@ public enum NameNormalizer {
     /// The folded form of one name part used by ``nameCompanyKey(firstName:lastName:companyDomain:)``.
     public static func foldedNamePart(_ raw: String?, blocklist: IdentifierBlocklist = .default) -> String? {
         guard let raw, let name = normalize(raw), !blocklist.isBlocked(value: name) else { return nil }
+        let result = foldedASCII(name) ?? foldedByCharacter(name)
+        return result.isEmpty ? nil : result
+    }
+
+    /// The fold of a normalized name, character by character (any script).
+    static func foldedByCharacter(_ name: String) -> String {
         let folded = name.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
         var kept = ""
         for character in folded {
@@ -50,7 +58,31 @@ public enum NameNormalizer {
             default: kept.append(character)
             }
         }
-        let result = Text.collapseWhitespace(kept).lowercased()
-        return result.isEmpty ? nil : result
+        return Text.collapseWhitespace(kept).lowercased()
+    }
+
+    /// ``foldedByCharacter(_:)`` of an all-ASCII name in one pass over its bytes (folding ASCII
+    /// only lower-cases it); nil for any non-ASCII byte.
+    static func foldedASCII(_ name: String) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(name.utf8.count)
+        var pendingSpace = false
+        for byte in name.utf8 {
+            switch byte {
+            case 0x80...: return nil
+            case UInt8(ascii: "'"), UInt8(ascii: "`"), UInt8(ascii: "."), UInt8(ascii: "|"):
+                continue
+            case UInt8(ascii: "-"), UInt8(ascii: "_"):
+                pendingSpace = !bytes.isEmpty
+            case _ where Text.isASCIISpace(byte):
+                pendingSpace = !bytes.isEmpty
+            default:
+                if pendingSpace { bytes.append(0x20) }
+                pendingSpace = false
+                let isUpper = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")
+                bytes.append(isUpper ? byte + 0x20 : byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -191,6 +191,15 @@ public struct PhoneNormalizer: Sendable {
 
     /// Splits a trailing extension off: `(main, digits)`.
     static func splitExtension(_ text: String) -> (String, String?) {
+        // Every marker has an `x` or a `#`; in ASCII text only `x`, `X` and `#` lower-case to those.
+        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "x") && $0 != UInt8(ascii: "X") && $0 != UInt8(ascii: "#") }) {
+            return (text, nil)
+        }
+        return splitExtensionBySearch(text)
+    }
+
+    /// ``splitExtension(_:)`` by searching for each marker.
+    static func splitExtensionBySearch(_ text: String) -> (String, String?) {
         let lower = text.lowercased()
         var best: (String.Index, String)? = nil
         for marker in [";ext=", "extension", "ext.", "ext", "x", "#"] {
@@ -215,6 +224,14 @@ public struct PhoneNormalizer: Sendable {
     }
 
     static func decimalDigit(_ character: Character) -> Character? {
+        if let ascii = character.asciiValue {
+            return ascii >= UInt8(ascii: "0") && ascii <= UInt8(ascii: "9") ? character : nil
+        }
+        return decimalDigitByProperties(character)
+    }
+
+    /// ``decimalDigit(_:)`` from the Unicode properties (full-width and other scripts' digits).
+    static func decimalDigitByProperties(_ character: Character) -> Character? {
         guard character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first,
               scalar.properties.generalCategory == .decimalNumber,
               let value = scalar.properties.numericValue, value >= 0, value <= 9
@@ -223,6 +240,17 @@ public struct PhoneNormalizer: Sendable {
     }
 
     static func isSeparator(_ character: Character) -> Bool {
+        if let ascii = character.asciiValue {
+            switch ascii {
+            case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "/"), UInt8(ascii: "("), UInt8(ascii: ")"): return true
+            default: return Text.isASCIISpace(ascii)
+            }
+        }
+        return isSeparatorByCharacter(character)
+    }
+
+    /// ``isSeparator(_:)`` for any character.
+    static func isSeparatorByCharacter(_ character: Character) -> Bool {
         if Text.isSpaceLike(character) { return true }
         switch character {
         case "-", ".", "/", "(", ")", "‐", "‑", "‒", "–", "—", "―", "−", "－", "（", "）", "．", "／", "ー", "・":

@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Normalize
 import CRMModel
+import Dedup
 import Synchronization
 
 extension WriteStage {
@@ -23,18 +24,20 @@ extension WriteStage {
         return feed
     }
 
-    private func normalizeOne(_ message: ConsumerMessage) -> Result<[NormalizedEvent], EventError> {
+    /// Normalizes one message and derives what identity resolution needs from each event alone
+    /// (pure), so the writer is left with the lookups.
+    private func normalizeOne(_ message: ConsumerMessage) -> NormalizeFeed.Normalized {
         let raw = RawEvent(topic: message.topic, key: message.key, value: message.value ?? [],
                            headers: message.headers.map { ($0.name, $0.value ?? []) }, source: sources[message.topic] ?? .crm)
-        return normalize.normalize(raw)
+        return normalize.normalize(raw).map { events in events.map(resolver.prepare) }
     }
 }
 
-/// One result slot per message of a batch, each with a semaphore the writer waits on; filled by
+/// One result slot per message of a batch (its events, prepared for identity resolution), each with a semaphore the writer waits on; filled by
 /// the lanes of ``WriteStage/startNormalizing(_:lanes:)`` (one short lock per message:
 /// normalizing it costs thousands of times more).
 final class NormalizeFeed: Sendable {
-    typealias Normalized = Result<[NormalizedEvent], EventError>
+    typealias Normalized = Result<[PreparedEvent], EventError>
 
     private let batch: [ConsumerMessage]
     private let normalizeOne: @Sendable (ConsumerMessage) -> Normalized

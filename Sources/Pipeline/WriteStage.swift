@@ -127,7 +127,7 @@ public final class WriteStage: BatchWriter {
     /// Transient store errors propagate: the whole batch is retried.
     ///
     /// Returns the outcomes to count; the caller adds them to the store's counters once per batch.
-    private func processIsolated(_ message: ConsumerMessage, _ normalized: Result<[NormalizedEvent], EventError>, source: Source,
+    private func processIsolated(_ message: ConsumerMessage, _ normalized: NormalizeFeed.Normalized, source: Source,
                                  tx: any StoreTransaction, now: Timestamp, summary: inout BatchSummary) throws -> [CountedOutcome] {
         // The message's own counts join the batch's only if its savepoint commits: a message that
         // fails counts once, as a dead letter.
@@ -149,9 +149,9 @@ public final class WriteStage: BatchWriter {
         }
     }
 
-    private func process(_ message: ConsumerMessage, _ normalized: Result<[NormalizedEvent], EventError>, source: Source,
+    private func process(_ message: ConsumerMessage, _ normalized: NormalizeFeed.Normalized, source: Source,
                          tx: any StoreTransaction, now: Timestamp, summary: inout BatchSummary) throws -> [CountedOutcome] {
-        let events: [NormalizedEvent]
+        let events: [PreparedEvent]
         switch normalized {
         case .success(let normalized):
             events = normalized
@@ -166,10 +166,10 @@ public final class WriteStage: BatchWriter {
         }
         // A failure of any event fails the whole message (one dead letter, by processIsolated),
         // like a normalize failure: the DLQ keeps the message as a unit.
-        return try events.map { normalized in
-            let counted = try apply(normalized, tx: tx, now: now, summary: &summary)
+        return try events.map { prepared in
+            let counted = try apply(prepared, tx: tx, now: now, summary: &summary)
             let outcome = counted.outcome
-            let event = normalized.event
+            let event = prepared.normalized.event
             summary.count(outcome.rawValue, source: event.source.rawValue, system: event.system)
             if outcome == .applied {
                 summary.appliedLatencies.append(.init(source: event.source.rawValue, system: event.system,
@@ -192,13 +192,14 @@ public final class WriteStage: BatchWriter {
 
     // MARK: - One canonical event
 
-    private func apply(_ normalized: NormalizedEvent, tx: any StoreTransaction, now: Timestamp, summary: inout BatchSummary) throws -> CountedOutcome {
+    private func apply(_ prepared: PreparedEvent, tx: any StoreTransaction, now: Timestamp, summary: inout BatchSummary) throws -> CountedOutcome {
+        let normalized = prepared.normalized
         let event = normalized.event
         let source = event.source.rawValue
         if try tx.rememberedEvent(system: event.system, eventID: event.eventID) != nil {
             return CountedOutcome(.duplicate, source: source)
         }
-        let resolution = try resolver.resolve(normalized, lookup: tx)
+        let resolution = try resolver.resolve(prepared, lookup: tx)
         guard resolution.goldenID != nil else {
             return try holdForReview(normalized, resolution: resolution, tx: tx, now: now)
         }

@@ -113,17 +113,22 @@ struct Harness {
     }
 
     func process(batch: [NormalizedEvent]) throws -> [HarnessOutcome] {
-        try store.write { tx in try batch.map { try apply($0, in: tx) } }
+        try store.write { tx in try batch.map { try apply($0, prepared: nil, in: tx) } }
     }
 
-    private func apply(_ normalized: NormalizedEvent, in tx: any StoreTransaction) throws -> HarnessOutcome {
+    /// Like ``process(batch:)`` for events prepared beforehand (as the pipeline's lanes do).
+    func process(prepared batch: [PreparedEvent]) throws -> [HarnessOutcome] {
+        try store.write { tx in try batch.map { try apply($0.normalized, prepared: $0, in: tx) } }
+    }
+
+    private func apply(_ normalized: NormalizedEvent, prepared: PreparedEvent?, in tx: any StoreTransaction) throws -> HarnessOutcome {
         let event = normalized.event
         let now = event.occurredAt
         if try tx.rememberedEvent(system: event.system, eventID: event.eventID) != nil {
             try tx.countOutcome(.duplicate, source: event.source.rawValue, at: now)
             return .duplicate
         }
-        let resolution = try resolver.resolve(normalized, lookup: tx)
+        let resolution = try prepared.map { try resolver.resolve($0, lookup: tx) } ?? resolver.resolve(normalized, lookup: tx)
         if case .review(let review) = resolution.decision {
             let request = try ReviewRequest.identity(for: normalized, review: review, at: now)
             try tx.openReviewRequest(request)
