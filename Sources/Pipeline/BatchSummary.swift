@@ -56,9 +56,6 @@ public struct BatchSummary: Sendable, Hashable {
         appliedLatencies += other.appliedLatencies
     }
 
-    /// ``events`` in the store's terms, for its hour buckets (``StoreTransaction/countEvents(_:at:)``).
-    var storeEventCounts: [EventCountKey: Int] { events }
-
     /// The sources and systems this batch applied events of (the store's last-applied times).
     public var appliedSystems: Set<SourceSystem> {
         Set(appliedLatencies.map { SourceSystem(source: $0.source, system: $0.system) })

@@ -103,9 +103,11 @@ public final class WriteStage: BatchWriter {
                     offsets[message.topicPartition] = max(offsets[message.topicPartition] ?? 0, message.offset + 1)
                 }
                 try tally.write(to: tx)
-                try tx.countDeadLetters(summary.deadLetters, at: clock.now())
-                try tx.countEvents(summary.storeEventCounts, at: clock.now())
-                try tx.noteApplied(summary.appliedSystems, at: clock.now())
+                // One instant for the batch's counters, so they all land in the same hour bucket.
+                let end = clock.now()
+                try tx.countDeadLetters(summary.deadLetters, at: end)
+                try tx.countEvents(summary.events, at: end)
+                try tx.noteApplied(summary.appliedSystems, at: end)
                 for (partition, next) in offsets {
                     try tx.commitOffset(topic: partition.topic, partition: partition.partition, next: next)
                 }
