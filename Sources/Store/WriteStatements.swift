@@ -43,8 +43,16 @@ extension SQLiteTransaction {
             // A failure that ended the whole transaction (SQLite rolls back on some errors)
             // leaves no savepoint to return to: the caller gets the first error either way.
             if db.isInsideTransaction {
-                try? db.execute(cached: "ROLLBACK TO SAVEPOINT message")
-                try? db.execute(cached: "RELEASE SAVEPOINT message")
+                do {
+                    try db.execute(cached: "ROLLBACK TO SAVEPOINT message")
+                    try db.execute(cached: "RELEASE SAVEPOINT message")
+                } catch let undo {
+                    // The message's writes could not be undone: the whole batch must roll back
+                    // and be retried, never commit them beside the message's dead letter (the
+                    // caller dead-letters only on errors that are not transient).
+                    let failure = SQLiteStore.wrap(undo, "rolling back a failed message")
+                    throw failure.isTransient || failure.kind == .corrupt ? failure : StoreError(.ioError, failure.message)
+                }
             }
             throw error
         }
