@@ -20,6 +20,10 @@ extension Database {
         // Resets the statement and clears its previous bindings; GRDB then executes it with
         // the bindings made below. (A statement that failed is evicted from the cache, so
         // every cached statement can be reset.)
+        // sqlite3_reset first: it resets the statement and returns the error of a failed previous
+        // step (that step's caller already had it), which GRDB's `try! reset()` inside
+        // setUncheckedArguments would otherwise turn into a trap.
+        _ = sqlite3_reset(statement.sqliteStatement)
         statement.setUncheckedArguments([])
         var binder = StatementBinder(statement.sqliteStatement)
         try bind(&binder)
