@@ -5,6 +5,23 @@ import GRDBSQLite
 // on every call (SQLite's parser plus GRDB's authorizer) cost more than running it. A
 // connection keeps its cached statements for its lifetime, so one compile serves every batch.
 
+/// The texts of one INSERT for 1…`maxRows` rows at once, one per row count, so the statement
+/// cache holds one compiled statement per count.
+struct MultiRowInsert: Sendable {
+    let maxRows: Int
+    private let texts: [String]
+
+    /// `head` up to `VALUES `, `columns` placeholders per row, then `tail` (e.g. an ON CONFLICT clause).
+    init(_ head: String, columns: Int, tail: String = "", maxRows: Int) {
+        self.maxRows = maxRows
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        texts = (1...maxRows).map { rows in head + Array(repeating: row, count: rows).joined(separator: ", ") + tail }
+    }
+
+    /// The statement for `rows` rows (1…``maxRows``).
+    func sql(rows: Int) -> String { texts[rows - 1] }
+}
+
 extension Database {
     /// Executes one statement from the connection's statement cache.
     func execute(cached sql: String, arguments: StatementArguments = []) throws {

@@ -12,8 +12,9 @@ extension SQLiteTransaction {
         let keys = keys.filter { unique.insert($0).inserted }
         guard !keys.isEmpty else { return }
         var added: [(kind: String, value: String)] = []
-        for chunk in stride(from: 0, to: keys.count, by: IdentityIndexSQL.maxRows).map({ keys[$0..<min(keys.count, $0 + IdentityIndexSQL.maxRows)] }) {
-            let statement = try db.cachedStatement(sql: IdentityIndexSQL.insert(rows: chunk.count)) { bind in
+        for start in stride(from: 0, to: keys.count, by: IdentityIndexSQL.insert.maxRows) {
+            let chunk = keys[start..<min(keys.count, start + IdentityIndexSQL.insert.maxRows)]
+            let statement = try db.cachedStatement(sql: IdentityIndexSQL.insert.sql(rows: chunk.count)) { bind in
                 for key in chunk { bind(entity.rawValue); bind(key.kind.rawValue); bind(key.value); bind(id) }
             }
             let rows = try Row.fetchCursor(statement)
@@ -22,35 +23,24 @@ extension SQLiteTransaction {
             }
         }
         guard !added.isEmpty else { return }
-        for start in stride(from: 0, to: added.count, by: IdentityIndexSQL.maxRows) {
-            let chunk = added[start..<min(added.count, start + IdentityIndexSQL.maxRows)]
-            try db.execute(cached: IdentityIndexSQL.count(rows: chunk.count)) { bind in
+        for start in stride(from: 0, to: added.count, by: IdentityIndexSQL.count.maxRows) {
+            let chunk = added[start..<min(added.count, start + IdentityIndexSQL.count.maxRows)]
+            try db.execute(cached: IdentityIndexSQL.count.sql(rows: chunk.count)) { bind in
                 for key in chunk { bind(entity.rawValue); bind(key.kind); bind(key.value); bind(1) }
             }
         }
     }
 }
 
-/// The multi-row statements of ``SQLiteTransaction/index(_:entity:for:)``, one text per row count.
+/// The multi-row statements of ``SQLiteTransaction/index(_:entity:for:)`` (8 rows: more
+/// identifiers than a record has kinds are split).
 enum IdentityIndexSQL {
-    /// More identifiers than a record has kinds are split into statements of this many rows.
-    static let maxRows = 8
+    /// Inserts identifiers of one record; returns the kind and value of those it did not have.
+    static let insert = MultiRowInsert("INSERT INTO identifiers (entity, kind, value, golden_id) VALUES ", columns: 4,
+                                       tail: " ON CONFLICT DO NOTHING RETURNING kind, value", maxRows: 8)
 
-    private static let inserts = (1...maxRows).map { rows in
-        "INSERT INTO identifiers (entity, kind, value, golden_id) VALUES "
-            + Array(repeating: "(?, ?, ?, ?)", count: rows).joined(separator: ", ")
-            + " ON CONFLICT DO NOTHING RETURNING kind, value"
-    }
-
-    private static let counts = (1...maxRows).map { rows in
-        "INSERT INTO identifier_counts (entity, kind, value, record_count) VALUES "
-            + Array(repeating: "(?, ?, ?, ?)", count: rows).joined(separator: ", ")
-            + " ON CONFLICT (entity, kind, value) DO UPDATE SET record_count = record_count + excluded.record_count"
-    }
-
-    /// Inserts `rows` identifiers of one record; returns the kind and value of those it did not have.
-    static func insert(rows: Int) -> String { inserts[rows - 1] }
-
-    /// Adds `record_count` to `rows` distinct identifiers' counts.
-    static func count(rows: Int) -> String { counts[rows - 1] }
+    /// Adds `record_count` to distinct identifiers' counts (one row: merges and purges).
+    static let count = MultiRowInsert("INSERT INTO identifier_counts (entity, kind, value, record_count) VALUES ", columns: 4,
+                                      tail: " ON CONFLICT (entity, kind, value) DO UPDATE SET record_count = record_count + excluded.record_count",
+                                      maxRows: 8)
 }

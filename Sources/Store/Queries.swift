@@ -12,10 +12,6 @@ enum Queries {
         WHERE c.entity = ?1 AND c.kind = ?2 AND c.value = ?3
         ORDER BY i.golden_id LIMIT ?4
         """
-    static let adjustIdentifierCount = """
-        INSERT INTO identifier_counts (entity, kind, value, record_count) VALUES (?, ?, ?, ?)
-        ON CONFLICT (entity, kind, value) DO UPDATE SET record_count = record_count + excluded.record_count
-        """
     static let identifiersOfRecord = "SELECT kind, value FROM identifiers WHERE golden_id = ?"
     /// Identifiers (`k`) and crosswalk entries (`x`) of a record in one statement.
     static let identityOfRecord = """

@@ -116,7 +116,7 @@ final class SQLiteTransaction: StoreTransaction {
 
     /// Adjusts the per-identifier record count (merges and purges: one identifier at a time).
     func adjustCount(entity: String, kind: String, value: String, by delta: Int) throws {
-        try db.execute(cached: Queries.adjustIdentifierCount) { bind in
+        try db.execute(cached: IdentityIndexSQL.count.sql(rows: 1)) { bind in
             bind(entity); bind(kind); bind(value); bind(delta)
         }
     }

@@ -14,9 +14,9 @@ extension SQLiteTransaction {
     func insertOutbox(_ messages: some Collection<OutboxMessage>) throws {
         var rest = messages[...]
         while !rest.isEmpty {
-            let chunk = rest.prefix(WriteStatementSQL.maxOutboxRows)
+            let chunk = rest.prefix(WriteStatementSQL.outbox.maxRows)
             rest = rest.dropFirst(chunk.count)
-            try db.execute(cached: WriteStatementSQL.outboxInsert(rows: chunk.count)) { bind in
+            try db.execute(cached: WriteStatementSQL.outbox.sql(rows: chunk.count)) { bind in
                 for message in chunk {
                     bind(message.topic); bind(message.key); bind(message.value); bind(JSONColumns.encodeHeaders(message.headers))
                     bind(message.createdAt.epochMilliseconds)
@@ -61,15 +61,7 @@ extension SQLiteTransaction {
     }
 }
 
-/// The multi-row outbox insert, one text per row count.
+/// The multi-row outbox insert (longer lists are split into statements of 16 rows).
 enum WriteStatementSQL {
-    /// Rows per statement (5 arguments each); longer lists are split.
-    static let maxOutboxRows = 16
-
-    private static let outboxInserts = (1...maxOutboxRows).map { rows in
-        "INSERT INTO outbox (topic, key, value, headers, created_at) VALUES "
-            + Array(repeating: "(?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
-    }
-
-    static func outboxInsert(rows: Int) -> String { outboxInserts[rows - 1] }
+    static let outbox = MultiRowInsert("INSERT INTO outbox (topic, key, value, headers, created_at) VALUES ", columns: 5, maxRows: 16)
 }
